@@ -1,0 +1,1 @@
+"""Market data: event types, simulators and replay of recorded data."""
