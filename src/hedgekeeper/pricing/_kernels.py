@@ -16,6 +16,8 @@ Pricing Formulas*, 2nd ed., section 1.1.6). With ``D = exp(-r t)``, ``g = exp(b 
     vanna = -D g n(d1) d2 / v                  d delta / d v
     volga = vega d1 d2 / v                     d vega / d v
 
+The price is evaluated as the out-of-the-money option's value plus the intrinsic
+value, which keeps full relative accuracy of the time value deep in the money.
 At ``t = 0`` or ``v = 0`` the option is worth its discounted intrinsic value on the
 forward and ``N(w d1) = N(w d2)`` becomes a step (one half exactly at the money);
 gamma, vega, vanna and volga are zero there.
@@ -61,16 +63,27 @@ def _is_valid(x: float, k: float, t: float, v: float, b: float, r: float) -> boo
 
 @nb.njit(inline="always", **_JIT)
 def _terms(x, k, t, v, b, w):
-    """Return f, N(w d1), N(w d2), n(d1), d1, d2 and v sqrt(t) for one option."""
+    """Return f, N(w d1), n(d1), d1, d2, v sqrt(t) and the undiscounted price of one option.
+
+    The price is the out-of-the-money side's value, computed from the normal tails,
+    plus the intrinsic value when the option is in the money (put-call parity): the
+    direct ``f N(d1) - k N(d2)`` of a deep in-the-money option would lose the time
+    value to rounding of the intrinsic.
+    """
     f = x * math.exp(b * t)
     vol_sqrt_t = v * math.sqrt(t)
+    intrinsic = max(w * (f - k), 0.0)
     if vol_sqrt_t > 0.0:
         d1 = math.log(f / k) / vol_sqrt_t + 0.5 * vol_sqrt_t
         d2 = d1 - vol_sqrt_t
-        return f, _normal_cdf(w * d1), _normal_cdf(w * d2), _INV_SQRT_2PI * math.exp(-0.5 * d1 * d1), d1, d2, vol_sqrt_t
+        otm = -1.0 if f > k else 1.0
+        tail1 = _normal_cdf(otm * d1)
+        time_value = otm * (f * tail1 - k * _normal_cdf(otm * d2))
+        n1 = tail1 if otm == w else 1.0 - tail1
+        return f, n1, _INV_SQRT_2PI * math.exp(-0.5 * d1 * d1), d1, d2, vol_sqrt_t, intrinsic + time_value
     moneyness = w * (f - k)
     step = 1.0 if moneyness > 0.0 else (0.5 if moneyness == 0.0 else 0.0)
-    return f, step, step, 0.0, 0.0, 0.0, 0.0
+    return f, step, 0.0, 0.0, 0.0, 0.0, intrinsic
 
 
 @nb.njit(parallel=True, **_JIT)
@@ -84,8 +97,8 @@ def price_kernel(x, k, t, v, b, r, is_call, price):
             invalid += 1
             continue
         w = 1.0 if _at(is_call, i) else -1.0
-        f, n1, n2, _, _, _, _ = _terms(xi, ki, ti, vi, bi, w)
-        price[i] = math.exp(-ri * ti) * w * (f * n1 - ki * n2)
+        value = _terms(xi, ki, ti, vi, bi, w)[6]
+        price[i] = math.exp(-ri * ti) * value
     return invalid
 
 
@@ -104,10 +117,10 @@ def greeks_kernel(x, k, t, v, b, r, is_call, carry_follows_rate, out):
             invalid += 1
             continue
         w = 1.0 if _at(is_call, i) else -1.0
-        f, n1, n2, pdf, d1, d2, vol_sqrt_t = _terms(xi, ki, ti, vi, bi, w)
+        f, n1, pdf, d1, d2, vol_sqrt_t, value = _terms(xi, ki, ti, vi, bi, w)
         discount = math.exp(-ri * ti)
         growth = f / xi
-        price = discount * w * (f * n1 - ki * n2)
+        price = discount * value
         forward_delta = discount * w * n1
         out[0, i] = price
         out[1, i] = forward_delta * growth
