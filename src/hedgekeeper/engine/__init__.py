@@ -1,0 +1,1 @@
+"""The event loop, its clocks, the decision records, persistence and recovery."""

@@ -1,0 +1,157 @@
+"""Reject bad market data at the edge, with a logged reason, before it reaches the engine.
+
+``EdgeValidator.check`` looks at one event and returns ``None`` when it is sound,
+or a ``Rejection`` saying why not:
+
+- a non-finite number, a non-positive price or vol, a negative size;
+- a crossed book (best bid at or above best ask) or levels out of order;
+- an event older than the previous one of its stream (out of order);
+- an event, or an oracle round, older than the allowed delay (stale).
+
+The validator keeps the last timestamp of each stream, so it is one per event
+source; it never raises on bad data, so one bad tick cannot stop the loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+
+from hedgekeeper.market.events import (
+    Block,
+    BookUpdate,
+    Funding,
+    MarketEvent,
+    OptionQuote,
+    OracleUpdate,
+    TopOfBook,
+    Trade,
+)
+
+logger = logging.getLogger(__name__)
+
+NS_PER_SECOND = 1_000_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """Why an event was refused: the event itself and a sentence with the numbers."""
+
+    event: MarketEvent
+    reason: str
+
+
+def _positive(name: str, value: float) -> str | None:
+    if not math.isfinite(value) or value <= 0.0:
+        return f"{name} {value!r} is not a positive finite number"
+    return None
+
+
+def _non_negative(name: str, value: float) -> str | None:
+    if not math.isfinite(value) or value < 0.0:
+        return f"{name} {value!r} is not a non-negative finite number"
+    return None
+
+
+def _levels_problem(side: str, levels: tuple[tuple[float, float], ...], descending: bool) -> str | None:
+    for price, size in levels:
+        problem = _positive(f"{side} price", price) or _non_negative(f"{side} size", size)
+        if problem:
+            return problem
+    prices = [price for price, _ in levels]
+    ordered = all((a > b) if descending else (a < b) for a, b in zip(prices, prices[1:], strict=False))
+    return None if ordered else f"{side} levels are not strictly {'de' if descending else 'in'}creasing"
+
+
+def content_problem(event: MarketEvent) -> str | None:
+    """Return what is wrong with the numbers of ``event`` alone, or ``None`` if nothing is.
+
+    Examples
+    --------
+    >>> content_problem(TopOfBook(0, "BTC-PERP", 101.0, 1.0, 100.0, 1.0))
+    'crossed book: bid 101.0 >= ask 100.0'
+    """
+    match event:
+        case Trade():
+            return (_positive("price", event.price_usd) or _positive("size", event.size_coin)
+                    or (None if event.aggressor in (1, -1) else f"aggressor {event.aggressor!r} is not +1 or -1"))
+        case TopOfBook():
+            problem = (_positive("bid", event.bid_usd) or _positive("ask", event.ask_usd)
+                       or _non_negative("bid size", event.bid_size_coin)
+                       or _non_negative("ask size", event.ask_size_coin))
+            if problem is None and event.bid_usd >= event.ask_usd:
+                problem = f"crossed book: bid {event.bid_usd!r} >= ask {event.ask_usd!r}"
+            return problem
+        case BookUpdate():
+            problem = _levels_problem("bid", event.bids, True) or _levels_problem("ask", event.asks, False)
+            if problem is None and event.bids and event.asks and event.bids[0][0] >= event.asks[0][0]:
+                problem = f"crossed book: bid {event.bids[0][0]!r} >= ask {event.asks[0][0]!r}"
+            return problem
+        case OptionQuote():
+            problem = _positive("mark vol", event.mark_vol) or _positive("forward", event.forward_usd)
+            for name, vol in (("bid vol", event.bid_vol), ("ask vol", event.ask_vol)):
+                problem = problem or (None if math.isnan(vol) else _positive(name, vol))
+            if problem is None and event.bid_vol > event.ask_vol:
+                problem = f"crossed quote: bid vol {event.bid_vol!r} > ask vol {event.ask_vol!r}"
+            return problem
+        case Funding():
+            return _positive("mark", event.mark_usd) or (
+                None if math.isfinite(event.rate) else f"funding rate {event.rate!r} is not finite")
+        case OracleUpdate():
+            problem = _positive("oracle price", event.price_usd)
+            if problem is None and event.updated_at_ns > event.ts_ns:
+                problem = f"oracle round updated at {event.updated_at_ns} after its event time {event.ts_ns}"
+            return problem
+        case Block():
+            return None if event.number >= 0 and event.base_fee_wei >= 0 else (
+                f"block number {event.number} or base fee {event.base_fee_wei} is negative")
+    return f"unknown event type {type(event).__name__}"
+
+
+@dataclass
+class EdgeValidator:
+    """Refuse bad, out-of-order and stale events, logging each refusal with its reason.
+
+    Parameters
+    ----------
+    max_delay_ns : an event older than this (against ``now_ns``) is stale
+    max_oracle_age_ns : an oracle round whose ``updated_at_ns`` is older than this is stale
+
+    Examples
+    --------
+    >>> validator = EdgeValidator(max_delay_ns=5 * NS_PER_SECOND, max_oracle_age_ns=3600 * NS_PER_SECOND)
+    >>> validator.check(Trade(10, "BTC-PERP", 60_000.0, 0.1, 1), now_ns=10) is None
+    True
+    >>> validator.check(Trade(9, "BTC-PERP", 60_000.0, 0.1, 1), now_ns=10).reason
+    'out of order: ts_ns 9 is before the last BTC-PERP event at 10'
+    """
+
+    max_delay_ns: int
+    max_oracle_age_ns: int
+    rejected: int = 0
+    _last_ts_ns: dict[str, int] = field(default_factory=dict, repr=False)
+
+    def check(self, event: MarketEvent, now_ns: int) -> Rejection | None:
+        """Return ``None`` if ``event`` may enter the engine at ``now_ns``, else why not."""
+        reason = content_problem(event) or self._timing_problem(event, now_ns)
+        if reason is None:
+            self._last_ts_ns[event.stream] = event.ts_ns
+            return None
+        self.rejected += 1
+        logger.warning("rejected %s on %s at %d: %s", type(event).__name__, event.stream, event.ts_ns, reason)
+        return Rejection(event, reason)
+
+    def _timing_problem(self, event: MarketEvent, now_ns: int) -> str | None:
+        last = self._last_ts_ns.get(event.stream)
+        if last is not None and event.ts_ns < last:
+            return f"out of order: ts_ns {event.ts_ns} is before the last {event.stream} event at {last}"
+        age_ns = now_ns - event.ts_ns
+        if age_ns > self.max_delay_ns:
+            return f"stale: {age_ns / NS_PER_SECOND:.3f} s old, limit {self.max_delay_ns / NS_PER_SECOND:.3f} s"
+        if isinstance(event, OracleUpdate):
+            round_age_ns = now_ns - event.updated_at_ns
+            if round_age_ns > self.max_oracle_age_ns:
+                return (f"stale oracle: {event.stream} round {event.round_id} is "
+                        f"{round_age_ns / NS_PER_SECOND:.0f} s old, limit {self.max_oracle_age_ns / NS_PER_SECOND:.0f} s")
+        return None
