@@ -22,6 +22,7 @@ from portfolio.book_builders import (
     linear_future,
     linear_option,
     market,
+    mixed_balances,
     mixed_holdings,
     portfolio,
     spot,
@@ -147,3 +148,23 @@ def test_expired_instrument_is_refused_naming_it() -> None:
     expired = inverse_option(100_000.0, True, AS_OF_NS - 1)
     with pytest.raises(BadData, match=f"{expired.instrument_id} expired at .* before 2025-06-13T08:00:00Z"):
         _single(expired, 1.0)
+
+
+def test_greeks_ladder_equals_pointwise_valuation_at_every_spot() -> None:
+    book = portfolio(mixed_holdings(), mixed_balances())
+    spots = np.array([80_000.0, 99_000.0, 100_000.0, 123_456.0])
+    ladder = book.greeks_ladder("BTC", spots)
+    total_equity = []
+    for i, spot_usd in enumerate(spots):
+        book.update_spot("BTC", float(spot_usd))
+        risk = book.risk()
+        total_equity.append(risk.equity_usd)
+        greeks = risk.underlying("BTC")
+        assert ladder.delta_coin[i] == pytest.approx(greeks.delta_coin, rel=1e-12)
+        assert ladder.gamma_coin_per_usd[i] == pytest.approx(greeks.gamma_coin_per_usd, rel=1e-12)
+        assert ladder.vega_usd_per_vol[i] * 0.01 == pytest.approx(greeks.vega_usd_per_vol_pt, rel=1e-12)
+        assert ladder.theta_usd_per_year[i] / 365 == pytest.approx(greeks.theta_usd_per_day, rel=1e-12)
+        assert ladder.gross_notional_usd[i] == pytest.approx(greeks.gross_notional_usd, rel=1e-12)
+    # Only the BTC book moves with BTC: its equity changes are the portfolio's.
+    np.testing.assert_allclose(ladder.equity_usd - ladder.equity_usd[0],
+                               np.array(total_equity) - total_equity[0], rtol=1e-9)

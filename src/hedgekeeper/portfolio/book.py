@@ -361,10 +361,14 @@ def revalue(book: UnderlyingBook, inputs: MarketInputs, spot_usd: FloatArray) ->
     return _valuation(book, inputs, column, linear_price, inverse_price_coin)
 
 
-def value_with_greeks(
-    book: UnderlyingBook, inputs: MarketInputs, spot_usd: float
-) -> tuple[Valuation, Greeks]:
-    """Return the book's per-account valuation at ``spot_usd`` and its Greeks (see the module docstring)."""
+def _valuation_and_sensitivities(
+    book: UnderlyingBook, inputs: MarketInputs, spot_usd: float | FloatArray
+) -> tuple[Valuation, dict[str, FloatArray]]:
+    """Return the valuation and the Greeks' terms at ``spot_usd``: a float, or a column (shocks, 1).
+
+    Every product is written ``per-option array @ sizes`` so that a column of spots
+    gives one value per shock and a float gives a scalar.
+    """
     lo, li = book.linear_options, inputs.linear_options
     io, ii = book.inverse_options, inputs.inverse_options
     lf, ivf = book.linear_futures, book.inverse_futures
@@ -374,33 +378,82 @@ def value_with_greeks(
     linear = black76_greeks(linear_forward, lo.strike_usd, li.t_years, li.vol, lo.is_call, inputs.rate)
     inverse = inverse_greeks(inverse_forward, io.strike_usd, ii.t_years, ii.vol, io.is_call, inputs.rate)
     valuation = _valuation(book, inputs, spot_usd, linear.price, inverse.price)
+    spot_per_shock = spot_usd[:, 0] if np.ndim(spot_usd) == 2 else spot_usd  # type: ignore[index]
 
     collateral_delta = (
-        io.size_coin @ inverse.price
-        + ivf.size @ (1.0 / ivf.entry_usd - 1.0 / future_forward)
+        inverse.price @ io.size_coin
+        + (1.0 / ivf.entry_usd - 1.0 / future_forward) @ ivf.size
         + book.balances.size_coin.sum()
     )
     position_delta = (
-        lo.size_coin @ (linear.delta * li.forward_ratio)
-        + io.size_coin @ inverse.delta
+        (linear.delta * li.forward_ratio) @ lo.size_coin
+        + inverse.delta @ io.size_coin
         + lf.size @ inputs.linear_futures_ratio
-        + (ivf.size / future_forward).sum()
+        + (1.0 / future_forward) @ ivf.size
         + book.spot.size_coin.sum()
     )
-    gamma = lo.size_coin @ (linear.gamma * li.forward_ratio**2) + io.size_coin @ (
+    gamma = (linear.gamma * li.forward_ratio**2) @ lo.size_coin + (
         ii.forward_ratio * (inverse.delta / inverse_forward + inverse.gamma)
-    )
+    ) @ io.size_coin
     gross_notional = (
-        (np.abs(lo.size_coin).sum() + np.abs(io.size_coin).sum() + np.abs(book.spot.size_coin).sum()) * spot_usd
-        + np.abs(lf.size) @ (spot_usd * inputs.linear_futures_ratio)
+        (np.abs(lo.size_coin).sum() + np.abs(io.size_coin).sum() + np.abs(book.spot.size_coin).sum())
+        * spot_per_shock
+        + (spot_usd * inputs.linear_futures_ratio) @ np.abs(lf.size)
         + np.abs(ivf.size).sum()
     )
-    greeks = Greeks(
-        delta_coin=float(position_delta + collateral_delta),
-        collateral_delta_coin=float(collateral_delta),
-        gamma_coin_per_usd=float(gamma),
-        vega_usd_per_vol=float(lo.size_coin @ linear.vega + spot_usd * (io.size_coin @ inverse.vega)),
-        theta_usd_per_year=float(lo.size_coin @ linear.theta + spot_usd * (io.size_coin @ inverse.theta)),
-        gross_notional_usd=float(gross_notional),
+    terms = {
+        "delta_coin": position_delta + collateral_delta,
+        "collateral_delta_coin": collateral_delta,
+        "gamma_coin_per_usd": gamma,
+        "vega_usd_per_vol": linear.vega @ lo.size_coin + spot_per_shock * (inverse.vega @ io.size_coin),
+        "theta_usd_per_year": linear.theta @ lo.size_coin + spot_per_shock * (inverse.theta @ io.size_coin),
+        "gross_notional_usd": gross_notional,
+    }
+    return valuation, terms
+
+
+def value_with_greeks(
+    book: UnderlyingBook, inputs: MarketInputs, spot_usd: float
+) -> tuple[Valuation, Greeks]:
+    """Return the book's per-account valuation at ``spot_usd`` and its Greeks (see the module docstring)."""
+    valuation, terms = _valuation_and_sensitivities(book, inputs, spot_usd)
+    return valuation, Greeks(**{name: float(np.sum(value)) for name, value in terms.items()})
+
+
+@dataclass(frozen=True)
+class GreeksLadder:
+    """The book's equity and Greeks at each spot of a grid, with market inputs held fixed.
+
+    Arrays are shaped (len(spot_usd),); units as ``Greeks``, equity in USD summed over
+    accounts.
+    """
+
+    spot_usd: FloatArray
+    equity_usd: FloatArray
+    delta_coin: FloatArray
+    gamma_coin_per_usd: FloatArray
+    vega_usd_per_vol: FloatArray
+    theta_usd_per_year: FloatArray
+    gross_notional_usd: FloatArray
+
+
+def greeks_ladder(book: UnderlyingBook, inputs: MarketInputs, spot_usd: FloatArray) -> GreeksLadder:
+    """Return the book's equity and Greeks at every spot of ``spot_usd`` (1-D, USD per coin), in one pass.
+
+    Forwards move with spot and vols stay by strike, as in ``revalue``.
+    """
+    spots = np.asarray(spot_usd, dtype=np.float64)
+    valuation, terms = _valuation_and_sensitivities(book, inputs, spots.reshape(-1, 1))
+
+    def column(value: float | FloatArray) -> FloatArray:
+        return np.broadcast_to(np.asarray(value, dtype=np.float64).reshape(-1), spots.shape).copy()
+
+    return GreeksLadder(
+        spot_usd=spots,
+        equity_usd=valuation.equity_usd.sum(axis=1),
+        delta_coin=column(terms["delta_coin"]),
+        gamma_coin_per_usd=column(terms["gamma_coin_per_usd"]),
+        vega_usd_per_vol=column(terms["vega_usd_per_vol"]),
+        theta_usd_per_year=column(terms["theta_usd_per_year"]),
+        gross_notional_usd=column(terms["gross_notional_usd"]),
     )
-    return valuation, greeks

@@ -16,7 +16,16 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from hedgekeeper.errors import BadData
-from hedgekeeper.portfolio.book import Greeks, MarketInputs, UnderlyingBook, Valuation, revalue, value_with_greeks
+from hedgekeeper.portfolio.book import (
+    Greeks,
+    GreeksLadder,
+    MarketInputs,
+    UnderlyingBook,
+    Valuation,
+    greeks_ladder,
+    revalue,
+    value_with_greeks,
+)
 from hedgekeeper.portfolio.instruments import Instrument, InstrumentKind, InstrumentRegistry
 from hedgekeeper.portfolio.liquidation import LiquidationDistance, find_liquidation_moves
 from hedgekeeper.portfolio.margin import MarginModel
@@ -173,6 +182,19 @@ class Portfolio:
             self._valuations[name], self._greeks[name] = value_with_greeks(
                 self._book(name), self._inputs[name], spot_usd
             )
+
+    def greeks_ladder(self, underlying: str, spot_usd: ArrayLike) -> GreeksLadder:
+        """Return the equity and Greeks of ``underlying``'s book at each spot of a 1-D grid.
+
+        The book is this underlying's positions and coin balances (USD cash and other
+        coins excluded); forwards move with spot, vols and time stay as they are.
+
+        Raises
+        ------
+        BadData
+            If ``underlying`` is not held.
+        """
+        return greeks_ladder(self._book(underlying), self._inputs[underlying], np.asarray(spot_usd, dtype=np.float64))
 
     def valuation(self) -> Valuation:
         """Return the current per-account equity and margins, USD, shape (accounts,)."""
