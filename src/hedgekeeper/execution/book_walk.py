@@ -39,15 +39,15 @@ def walk_levels(levels: Sequence[tuple[float, float]], size_coin: float) -> Walk
     >>> result.filled_coin, round(result.average_price_usd, 3), result.worst_price_usd
     (1.5, 100.333, 101.0)
     """
-    remaining = abs(size_coin)
+    wanted = abs(size_coin)
+    filled = 0.0
     cost = 0.0
     worst = float("nan")
     for price, size in levels:
-        if remaining <= 0.0:
+        if filled >= wanted:
             break
-        take = min(size, remaining)
+        take = min(size, wanted - filled)
         cost += take * price
-        remaining -= take
+        filled += take
         worst = price
-    filled = abs(size_coin) - remaining
     return WalkResult(filled, cost / filled if filled > 0.0 else float("nan"), worst)
