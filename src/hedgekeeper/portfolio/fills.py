@@ -43,6 +43,22 @@ def _credit(balances: list[Balance], venue: str, currency: str, amount: float) -
     balances.append(Balance(venue, Money(delta, currency)))
 
 
+def apply_cash_flow(balances: Sequence[Balance], venue: str, currency: str, amount: float) -> tuple[Balance, ...]:
+    """Return the balances after receiving ``amount`` of ``currency`` at ``venue`` (negative: paid).
+
+    Funding payments, deposits and withdrawals are cash flows; the amount is added as
+    the exact decimal of the float given.
+
+    >>> from hedgekeeper.portfolio.values import Money
+    >>> balances = apply_cash_flow((Balance("binance", Money(Decimal("100.00"), "USDT")),), "binance", "USDT", -0.25)
+    >>> str(balances[0].money)
+    '99.75 USDT'
+    """
+    new_balances = list(balances)
+    _credit(new_balances, venue, currency, amount)
+    return tuple(new_balances)
+
+
 def _realised_pnl(instrument: Instrument, closed_contracts: float, entry: float, price: float) -> float:
     """Return the P&L of closing ``closed_contracts`` (signed as the position was) at ``price``.
 
