@@ -1,0 +1,1 @@
+"""Backtests: the engine run over history or simulations; metrics, storage and reports."""

@@ -1,0 +1,266 @@
+"""The event loop: market event -> risk update -> policy -> planner -> execution -> records.
+
+One ``Engine`` serves backtests, replays and live runs alike: it does not know
+where its events come from (a simulator, a file, a venue's websocket) nor what
+its ``Hedger`` trades against (a simulated book, a real exchange, a chain). Only
+the clock differs: a ``SimulatedClock`` advanced to each event's time, or the
+``WallClock``.
+
+For each event, in order:
+
+1. the clock moves to the event's time and due timers fire;
+2. the edge validator refuses bad, out-of-order and stale data (logged, counted,
+   never fatal);
+3. the event updates the market: an order book, an underlying's spot (from its
+   ``spot_stream``), an option's vol, a funding payment, an oracle price;
+4. on a spot move, the underlying's risk is read from the ladder cache (rebuilt
+   by full revaluation when stale), the policy decides, every decision that a rule
+   fired on is recorded (acted on or skipped, with reasons), and an act goes to the
+   ``Hedger``, whose fills are booked;
+5. risk is sampled at a fixed interval for the records.
+
+Everything is deterministic: the same events and configuration give the same
+decisions and fills.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from hedgekeeper.engine.book_state import BookState
+from hedgekeeper.engine.clock import Clock
+from hedgekeeper.engine.records import FillRecord, Recorder, RiskSample
+from hedgekeeper.engine.risk_cache import InterpolatedRisk, LadderRisk
+from hedgekeeper.market.events import BookUpdate, Funding, MarketEvent, OptionQuote, OracleUpdate, TopOfBook, Trade
+from hedgekeeper.market.order_book import OrderBook
+from hedgekeeper.market.validation import EdgeValidator
+from hedgekeeper.policy.base import Policy
+from hedgekeeper.policy.decision import Decision, HedgeMemory, PolicyInput, RiskSnapshot
+
+logger = logging.getLogger(__name__)
+
+
+class Hedger(Protocol):
+    """Turns a decision to rebalance into fills: plans the trades and executes them."""
+
+    def hedge(
+        self, decision: Decision, book: BookState, order_books: Mapping[str, OrderBook], now_ns: int
+    ) -> Sequence[FillRecord]:
+        """Plan and execute the rebalance of ``decision``; return the fills, already priced."""
+        ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class UnderlyingFeed:
+    """Where one underlying's market data comes from.
+
+    Attributes
+    ----------
+    underlying : the coin, e.g. "BTC"
+    spot_stream : the stream whose mid (or trade price, without a book) is the spot
+    oracle_stream : the oracle feed whose rounds are the reference price, if any
+    """
+
+    underlying: str
+    spot_stream: str
+    oracle_stream: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class EngineSettings:
+    """The loop's timing parameters, in nanoseconds, and the ladder's shape.
+
+    Attributes
+    ----------
+    sample_interval_ns : how often risk is sampled into the records
+    ladder_max_age_ns : a ladder older than this is rebuilt (time decay, new vols)
+    ladder_half_width : the ladder spans spot * exp(+-half_width)
+    ladder_spacing : node spacing in log spot
+    liquidation_search : the largest move searched for liquidation, fraction of spot
+    """
+
+    sample_interval_ns: int = 60_000_000_000
+    ladder_max_age_ns: int = 300_000_000_000
+    ladder_half_width: float = 0.05
+    ladder_spacing: float = 0.0005
+    liquidation_search: float = 0.5
+
+
+@dataclass
+class _UnderlyingState:
+    feed: UnderlyingFeed
+    ladder: LadderRisk | None = None
+    memory: HedgeMemory = HedgeMemory()
+    oracle_usd: float | None = None
+    last_sample_ns: int | None = None
+
+
+@dataclass
+class Engine:
+    """The event loop of one portfolio.
+
+    Parameters
+    ----------
+    clock : Clock; the loop advances a ``SimulatedClock`` itself
+    book : BookState, the portfolio at the start
+    feeds : one UnderlyingFeed per underlying to keep in its bands
+    policy : the policy (hard limits included) deciding for every underlying
+    hedger : Hedger, plans and executes rebalances
+    validator : EdgeValidator for incoming events
+    cost_fraction : Callable giving the expected cost per USD of hedge traded for an
+        underlying (fees + half-spread), handed to the policy
+    settings : EngineSettings
+    recorder : Recorder receiving samples, decisions and fills
+    """
+
+    clock: Clock
+    book: BookState
+    feeds: Sequence[UnderlyingFeed]
+    policy: Policy
+    hedger: Hedger
+    validator: EdgeValidator
+    cost_fraction: Callable[[str, Mapping[str, OrderBook]], float]
+    settings: EngineSettings = field(default_factory=EngineSettings)
+    recorder: Recorder = field(default_factory=Recorder)
+    events_processed: int = 0
+
+    def __post_init__(self) -> None:
+        self._states = {feed.underlying: _UnderlyingState(feed) for feed in self.feeds}
+        self._by_spot_stream = {feed.spot_stream: self._states[feed.underlying] for feed in self.feeds}
+        self._by_oracle = {f.oracle_stream: self._states[f.underlying] for f in self.feeds if f.oracle_stream}
+        self.order_books: dict[str, OrderBook] = {}
+
+    def run(self, events: Iterable[MarketEvent], progress: Callable[[int], None] | None = None) -> Recorder:
+        """Process every event in order; return the recorder. ``progress(n)`` is called every 10,000."""
+        for event in events:
+            self.process(event)
+            if progress is not None and self.events_processed % 10_000 == 0:
+                progress(self.events_processed)
+        return self.recorder
+
+    def process(self, event: MarketEvent) -> None:
+        """Take one event through the loop (see the module docstring)."""
+        advance = getattr(self.clock, "advance_to", None)
+        if advance is not None:
+            advance(event.ts_ns)
+        self.clock.fire_due()
+        now_ns = self.clock.now_ns()
+        if self.validator.check(event, now_ns) is not None:
+            return
+        self.events_processed += 1
+        stream = event.stream
+        if isinstance(event, TopOfBook | BookUpdate):
+            book = self.order_books.get(stream)
+            if book is None:
+                book = self.order_books[stream] = OrderBook()
+            book.apply(event)
+            state = self._by_spot_stream.get(stream)
+            if state is not None and book.mid_usd is not None:
+                self._on_spot(state, book.mid_usd, now_ns)
+        elif isinstance(event, Trade):
+            state = self._by_spot_stream.get(stream)
+            if state is not None and stream not in self.order_books:
+                self._on_spot(state, event.price_usd, now_ns)
+        elif isinstance(event, OptionQuote):
+            if stream in self.book.registry:
+                self.book.set_option_vol(stream, event.mark_vol)
+                self._invalidate(self.book.registry.get(stream).underlying)
+        elif isinstance(event, Funding):
+            if self.book.position(stream) != 0.0:
+                self.book.pay_funding(stream, event.rate, event.mark_usd)
+                self._invalidate(self.book.registry.get(stream).underlying)
+        elif isinstance(event, OracleUpdate):
+            state = self._by_oracle.get(stream)
+            if state is not None:
+                state.oracle_usd = event.price_usd
+
+    def _invalidate(self, underlying: str) -> None:
+        state = self._states.get(underlying)
+        if state is not None:
+            state.ladder = None
+
+    def _risk(self, state: _UnderlyingState, spot_usd: float, now_ns: int) -> tuple[InterpolatedRisk, LadderRisk]:
+        ladder = state.ladder
+        stale = (
+            ladder is None
+            or not ladder.covers(spot_usd)
+            or now_ns - ladder.built_ns > self.settings.ladder_max_age_ns
+        )
+        if stale:
+            underlying = state.feed.underlying
+            self.book.set_spot(underlying, spot_usd)
+            self.book.advance_to(now_ns)
+            ladder = state.ladder = LadderRisk.build(
+                self.book.portfolio, underlying, now_ns,
+                half_width=self.settings.ladder_half_width, spacing=self.settings.ladder_spacing,
+                max_move=self.settings.liquidation_search,
+            )
+        return ladder.at(spot_usd), ladder  # type: ignore[union-attr]
+
+    def _on_spot(self, state: _UnderlyingState, spot_usd: float, now_ns: int) -> None:
+        underlying = state.feed.underlying
+        risk, ladder = self._risk(state, spot_usd, now_ns)
+        equity_usd = risk.equity_usd
+        snapshot = RiskSnapshot(
+            ts_ns=now_ns,
+            underlying=underlying,
+            spot_usd=spot_usd,
+            delta_coin=risk.delta_coin,
+            gamma_coin_per_usd=risk.gamma_coin_per_usd,
+            vega_usd_per_vol_pt=risk.vega_usd_per_vol * 0.01,
+            weight=risk.delta_coin * spot_usd / equity_usd if equity_usd > 0.0 else math.inf,
+            leverage=risk.gross_notional_usd / equity_usd if equity_usd > 0.0 else math.inf,
+            liquidation_distance=ladder.liquidation_distance(spot_usd),
+            vol=self._risk_vol(underlying),
+        )
+        decision = self.policy.decide(PolicyInput(
+            risk=snapshot,
+            memory=state.memory,
+            oracle_usd=state.oracle_usd,
+            cost_fraction=self.cost_fraction(underlying, self.order_books),
+        ))
+        if decision.trigger:
+            self.recorder.decisions.append(decision)
+        if decision.act:
+            self._rebalance(state, decision, spot_usd, now_ns)
+        if state.last_sample_ns is None or now_ns - state.last_sample_ns >= self.settings.sample_interval_ns:
+            self._sample(state, snapshot, now_ns)
+
+    def _rebalance(self, state: _UnderlyingState, decision: Decision, spot_usd: float, now_ns: int) -> None:
+        self.book.set_spot(state.feed.underlying, spot_usd)
+        self.book.advance_to(now_ns)
+        fills = self.hedger.hedge(decision, self.book, self.order_books, now_ns)
+        self.recorder.fills.extend(fills)
+        reference = state.oracle_usd if state.oracle_usd is not None else spot_usd
+        state.memory = HedgeMemory(last_rebalance_ts_ns=now_ns, last_reference_usd=reference)
+        state.ladder = None
+        # Every underlying's ladder carries the rest of the book's equity: all are stale.
+        for other in self._states.values():
+            other.ladder = None
+
+    def _sample(self, state: _UnderlyingState, snapshot: RiskSnapshot, now_ns: int) -> None:
+        risk, _ = self._risk(state, snapshot.spot_usd, now_ns)
+        self.recorder.samples.append(RiskSample(
+            ts_ns=now_ns,
+            underlying=snapshot.underlying,
+            spot_usd=snapshot.spot_usd,
+            delta_coin=risk.delta_coin,
+            gamma_usd_per_pct=risk.gamma_coin_per_usd * snapshot.spot_usd**2 * 0.01,
+            vega_usd_per_vol_pt=risk.vega_usd_per_vol * 0.01,
+            weight=risk.delta_coin * snapshot.spot_usd / risk.equity_usd if risk.equity_usd > 0 else math.inf,
+            equity_usd=risk.equity_usd,
+            liquidation_distance=snapshot.liquidation_distance,
+        ))
+        state.last_sample_ns = now_ns
+
+    def _risk_vol(self, underlying: str) -> float:
+        """Return the vol the policy uses for risk: the flat vol, else the mean option vol, else 0."""
+        market = self.book.market.underlying(underlying)
+        if isinstance(market.vol, int | float):
+            return float(market.vol)
+        vols = list(market.option_vols.values())
+        return sum(vols) / len(vols) if vols else 0.0
