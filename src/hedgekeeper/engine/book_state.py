@@ -74,8 +74,10 @@ class BookState:
     def set_spot(self, underlying: str, spot_usd: float) -> None:
         """Move ``underlying``'s spot (forwards in proportion), revaluing only its book."""
         self.market = self.market.with_spot(underlying, spot_usd)
-        if self._portfolio is not None:
+        if self._portfolio is not None and underlying in self._portfolio.underlyings:
             self._portfolio.update_spot(underlying, spot_usd)
+        else:
+            self._portfolio = None
 
     def set_option_vol(self, instrument_id: str, vol: float) -> None:
         """Set the implied vol at which ``instrument_id`` is marked (annualised decimal)."""

@@ -48,9 +48,14 @@ class Hedger(Protocol):
     """Turns a decision to rebalance into fills: plans the trades and executes them."""
 
     def hedge(
-        self, decision: Decision, book: BookState, order_books: Mapping[str, OrderBook], now_ns: int
+        self,
+        decision: Decision,
+        risk: RiskSnapshot,
+        book: BookState,
+        order_books: Mapping[str, OrderBook],
+        now_ns: int,
     ) -> Sequence[FillRecord]:
-        """Plan and execute the rebalance of ``decision``; return the fills, already priced."""
+        """Plan and execute the rebalance of ``decision`` from ``risk``; return the fills, booked in ``book``."""
         ...
 
 
@@ -80,6 +85,8 @@ class EngineSettings:
     ladder_max_age_ns : a ladder older than this is rebuilt (time decay, new vols)
     ladder_half_width : the ladder spans spot * exp(+-half_width)
     ladder_spacing : node spacing in log spot
+    liquidation_max_age_ns : liquidation levels older than this are searched again
+        (they are always searched again after a fill)
     liquidation_search : the largest move searched for liquidation, fraction of spot
     """
 
@@ -87,6 +94,7 @@ class EngineSettings:
     ladder_max_age_ns: int = 300_000_000_000
     ladder_half_width: float = 0.05
     ladder_spacing: float = 0.0005
+    liquidation_max_age_ns: int = 3_600_000_000_000
     liquidation_search: float = 0.5
 
 
@@ -97,6 +105,8 @@ class _UnderlyingState:
     memory: HedgeMemory = HedgeMemory()
     oracle_usd: float | None = None
     last_sample_ns: int | None = None
+    liquidation_spots_usd: tuple[float | None, float | None] | None = None
+    liquidation_found_ns: int = 0
 
 
 @dataclass
@@ -145,8 +155,8 @@ class Engine:
     def process(self, event: MarketEvent) -> None:
         """Take one event through the loop (see the module docstring)."""
         advance = getattr(self.clock, "advance_to", None)
-        if advance is not None:
-            advance(event.ts_ns)
+        if advance is not None and event.ts_ns > self.clock.now_ns():
+            advance(event.ts_ns)  # a late event never moves time back: the validator judges it
         self.clock.fire_due()
         now_ns = self.clock.now_ns()
         if self.validator.check(event, now_ns) is not None:
@@ -179,6 +189,7 @@ class Engine:
                 state.oracle_usd = event.price_usd
 
     def _invalidate(self, underlying: str) -> None:
+        """Mark ``underlying``'s ladder stale: its vols changed or cash moved."""
         state = self._states.get(underlying)
         if state is not None:
             state.ladder = None
@@ -194,11 +205,15 @@ class Engine:
             underlying = state.feed.underlying
             self.book.set_spot(underlying, spot_usd)
             self.book.advance_to(now_ns)
+            if now_ns - state.liquidation_found_ns > self.settings.liquidation_max_age_ns:
+                state.liquidation_spots_usd = None
             ladder = state.ladder = LadderRisk.build(
                 self.book.portfolio, underlying, now_ns,
                 half_width=self.settings.ladder_half_width, spacing=self.settings.ladder_spacing,
-                max_move=self.settings.liquidation_search,
+                liquidation_spots_usd=state.liquidation_spots_usd, max_move=self.settings.liquidation_search,
             )
+            if state.liquidation_spots_usd is None:
+                state.liquidation_spots_usd, state.liquidation_found_ns = ladder.liquidation_spots_usd, now_ns
         return ladder.at(spot_usd), ladder  # type: ignore[union-attr]
 
     def _on_spot(self, state: _UnderlyingState, spot_usd: float, now_ns: int) -> None:
@@ -226,24 +241,27 @@ class Engine:
         if decision.trigger:
             self.recorder.decisions.append(decision)
         if decision.act:
-            self._rebalance(state, decision, spot_usd, now_ns)
+            self._rebalance(state, decision, snapshot, now_ns)
+            risk, _ = self._risk(state, spot_usd, now_ns)
         if state.last_sample_ns is None or now_ns - state.last_sample_ns >= self.settings.sample_interval_ns:
-            self._sample(state, snapshot, now_ns)
+            self._sample(state, snapshot, risk, now_ns)
 
-    def _rebalance(self, state: _UnderlyingState, decision: Decision, spot_usd: float, now_ns: int) -> None:
+    def _rebalance(self, state: _UnderlyingState, decision: Decision, risk: RiskSnapshot, now_ns: int) -> None:
+        spot_usd = risk.spot_usd
         self.book.set_spot(state.feed.underlying, spot_usd)
         self.book.advance_to(now_ns)
-        fills = self.hedger.hedge(decision, self.book, self.order_books, now_ns)
+        fills = self.hedger.hedge(decision, risk, self.book, self.order_books, now_ns)
         self.recorder.fills.extend(fills)
         reference = state.oracle_usd if state.oracle_usd is not None else spot_usd
         state.memory = HedgeMemory(last_rebalance_ts_ns=now_ns, last_reference_usd=reference)
-        state.ladder = None
-        # Every underlying's ladder carries the rest of the book's equity: all are stale.
+        # Every underlying's ladder carries the rest of the book's equity, and every
+        # liquidation level depends on the positions: all are stale.
         for other in self._states.values():
             other.ladder = None
+            other.liquidation_spots_usd = None
 
-    def _sample(self, state: _UnderlyingState, snapshot: RiskSnapshot, now_ns: int) -> None:
-        risk, _ = self._risk(state, snapshot.spot_usd, now_ns)
+    def _sample(self, state: _UnderlyingState, snapshot: RiskSnapshot, risk: InterpolatedRisk, now_ns: int) -> None:
+        """Record ``risk`` (after any rebalance at this instant) with the snapshot's liquidation distance."""
         self.recorder.samples.append(RiskSample(
             ts_ns=now_ns,
             underlying=snapshot.underlying,

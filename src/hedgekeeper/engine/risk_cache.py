@@ -14,8 +14,8 @@ With the default spacing of 0.05% of spot the interpolation error is far below t
 bands' resolution (``tests/engine/test_risk_cache.py`` measures it). The ladder is
 rebuilt when the spot leaves its grid, when vols or time have moved (the engine's
 ``max_age_ns``), and after every fill. The distance to liquidation is found by full
-revaluation at each rebuild and carried between rebuilds as the two spot levels
-where it happens.
+revaluation after every fill and at a slower pace otherwise (it moves with the
+positions, hardly with time), and carried as the two spot levels where it happens.
 """
 
 from __future__ import annotations
@@ -95,6 +95,7 @@ class LadderRisk:
         *,
         half_width: float = 0.05,
         spacing: float = 0.0005,
+        liquidation_spots_usd: tuple[float | None, float | None] | None = None,
         max_move: float = 0.5,
     ) -> LadderRisk:
         """Revalue ``underlying``'s book on a grid around its spot and find its liquidation levels.
@@ -106,16 +107,24 @@ class LadderRisk:
         built_ns : now, ns since the epoch (UTC)
         half_width : the grid spans spot * exp(+-half_width)
         spacing : node spacing, in log spot (0.0005 is 0.05%)
+        liquidation_spots_usd : the liquidation levels when still valid (the positions
+            have not changed); searched afresh by full revaluation when None
         max_move : the liquidation search range, a fraction of spot
         """
         spot_usd = portfolio.market.underlying(underlying).spot_usd
         steps = math.ceil(half_width / spacing)
         grid = spot_usd * np.exp(spacing * np.arange(-steps, steps + 1))
-        ladder = portfolio.greeks_ladder(underlying, grid)
         total_usd = float(portfolio.valuation().equity_usd.sum())
+        if underlying not in portfolio.underlyings:  # nothing held: no risk, no liquidation
+            zeros = np.zeros_like(grid)
+            flat = GreeksLadder(grid, zeros, zeros, zeros, zeros, zeros, zeros)
+            return cls(flat, total_usd, (None, None), built_ns)
+        ladder = portfolio.greeks_ladder(underlying, grid)
         own_usd = float(portfolio.greeks_ladder(underlying, [spot_usd]).equity_usd[0])
-        distance = portfolio.distance_to_liquidation([underlying], max_move=max_move)
-        return cls(ladder, total_usd - own_usd, _liquidation_spots(distance, underlying), built_ns)
+        if liquidation_spots_usd is None:
+            distance = portfolio.distance_to_liquidation([underlying], max_move=max_move)
+            liquidation_spots_usd = _liquidation_spots(distance, underlying)
+        return cls(ladder, total_usd - own_usd, liquidation_spots_usd, built_ns)
 
     def covers(self, spot_usd: float) -> bool:
         """Return whether ``spot_usd`` lies inside the ladder's grid."""

@@ -103,6 +103,9 @@ class UnderlyingBands(StrictModel):
         return self
 
 
+_UNCONSTRAINED = UnderlyingBands()
+
+
 class RiskProfile(pydantic.RootModel[dict[str, UnderlyingBands]]):
     """Bands per underlying, keyed by the underlying's symbol (``"BTC"``)."""
 
@@ -115,7 +118,7 @@ class RiskProfile(pydantic.RootModel[dict[str, UnderlyingBands]]):
 
     def bands(self, underlying: str) -> UnderlyingBands:
         """Return the bands of ``underlying``; an underlying not listed is unconstrained."""
-        return self.root.get(underlying, UnderlyingBands())
+        return self.root.get(underlying, _UNCONSTRAINED)
 
 
 def load_risk_profile(source: str | Path | Mapping[str, Any], *, prefix: str = "profile") -> RiskProfile:

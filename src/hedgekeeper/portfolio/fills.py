@@ -35,7 +35,7 @@ def _credit(balances: list[Balance], venue: str, currency: str, amount: float) -
     """Add ``amount`` of ``currency`` to the venue's balance, creating it if absent."""
     if amount == 0.0:
         return
-    delta = Decimal(repr(amount))
+    delta = Decimal(repr(float(amount)))
     for index, balance in enumerate(balances):
         if balance.venue == venue and balance.money.currency == currency:
             balances[index] = Balance(venue, Money(balance.money.amount + delta, currency))
