@@ -17,7 +17,8 @@ levels_strategy = st.lists(
 ).map(lambda rows: sorted({price: size for price, size in rows}.items()))
 
 
-@given(levels=levels_strategy, size=st.floats(0.0, 5e3))
+# Sizes below 1e-12 coin (subnormals included) carry no meaning and lose the price to rounding.
+@given(levels=levels_strategy, size=st.one_of(st.just(0.0), st.floats(1e-12, 5e3)))
 def test_walk_fills_what_the_book_holds_at_prices_it_shows(levels, size: float) -> None:
     result = walk_levels(levels, size)
     depth = sum(s for _, s in levels)
