@@ -30,17 +30,28 @@ A TOML example (times in ns since the epoch, UTC; 1_750_000_000_000_000_000 is
     stream = "BTC-PERPETUAL.DERIBIT"
     top_of_book = true
     level2_book = false
-    book = { level_count = 10, base_spread_bps = 0.5, spread_bps_per_vol = 2.0,
-             base_depth_coin = 5.0, depth_decay_per_vol = 0.5, depth_decay_per_level = 0.1,
-             tick_size_usd = 0.5 }
     trades = { trades_per_second = 2.0, mean_size_coin = 0.2 }
     funding = { base_rate = 0.0001, premium_sensitivity = 0.05, cap = 0.0075 }
+    [venues.book]
+    level_count = 10
+    base_spread_bps = 0.5
+    spread_bps_per_vol = 2.0
+    base_depth_coin = 5.0
+    depth_decay_per_vol = 0.5
+    depth_decay_per_level = 0.1
+    tick_size_usd = 0.5
 
     [options]
-    surface = { long_run_vol = 0.5, mean_reversion_per_year = 5.0, calm_vol = 0.4,
-                stressed_vol = 1.2, calm_rho = -0.2, stressed_rho = -0.6,
-                calm_eta = 1.0, stressed_eta = 1.2 }
     quote = { base_spread_vol = 0.01, spread_per_vol = 0.02 }
+    [options.surface]
+    long_run_vol = 0.5
+    mean_reversion_per_year = 5.0
+    calm_vol = 0.4
+    stressed_vol = 1.2
+    calm_rho = -0.2
+    stressed_rho = -0.6
+    calm_eta = 1.0
+    stressed_eta = 1.2
     [[options.instruments]]
     stream = "BTC-27JUN25-100000-C.DERIBIT"
     strike_usd = 100_000.0

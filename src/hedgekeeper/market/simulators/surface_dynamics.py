@@ -295,7 +295,8 @@ class SurfacePath:
         index = np.asarray(step_index)
         t_years = self.time_to_expiry_years(index, expiry_ts_ns)
         if np.any(t_years <= 0.0):
-            raise BadData("implied vol asked for an option at or after its expiry")
+            late_s = abs(float(np.min(t_years))) * NS_PER_YEAR / 1e9
+            raise BadData(f"implied vol asked for an option {late_s:.0f} s after its expiry")
         variance = self.path.variance[index]
         rho, eta = skew_parameters(variance, self.parameters)
         k = np.log(np.asarray(strike_usd, dtype=np.float64) / self.forward_usd(index, expiry_ts_ns))

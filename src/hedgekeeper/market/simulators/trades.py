@@ -63,6 +63,17 @@ def trade_counts(
 ) -> IntArray:
     """Return the number of trades in each of ``step_count`` steps, Poisson of mean ``rate step_s``.
 
+    Parameters
+    ----------
+    step_count : int, ``>= 1``
+    step_ns : int, step length, ns, ``> 0``
+    parameters : TradeParameters
+    rng : np.random.Generator; draws one Poisson count per step
+
+    Returns
+    -------
+    ndarray of int64, shape (step_count,)
+
     Examples
     --------
     >>> trade_counts(5, 10**9, TradeParameters(trades_per_second=2.0, mean_size_coin=0.1),
