@@ -1,4 +1,4 @@
-"""The command line: ``hedgekeeper risk BOOK.toml`` prints a book's risk, margin and liquidation distance.
+"""The command line: ``risk`` prints a book's risk, ``backtest`` runs the engine over a market.
 
 Errors in the input (a missing or malformed file, a bad field, an unknown
 instrument, bad market data) end the command with status 1 and one line on
@@ -193,3 +193,43 @@ def risk(
         console.print(_bands_table(report, profile))
     console.print(_accounts_table(report))
     console.print(_liquidation_table(distances))
+
+
+@app.command()
+def backtest(
+    config: Path = typer.Argument(
+        ..., help="The backtest file (TOML): the book, [simulation] or [replay], [policy], [hedging], [fees]."
+    ),
+    quiet: bool = typer.Option(False, "--quiet", help="Hide the progress bars."),
+) -> None:
+    """Run the engine over simulated or recorded events, once per policy variant, and report.
+
+    The same engine as a live run, on a simulated clock and a simulated exchange
+    (book walks, taker fees). Results go to OUTPUT_DIR/NAME/results.sqlite (every
+    run's risk samples, decisions with reasons, fills and metrics) and
+    OUTPUT_DIR/NAME/report.html (Greeks against bands, costs, hedged P&L,
+    decisions, and the cost-versus-risk frontier of the [[sweep]] variants).
+    """
+    from hedgekeeper.backtest.config import load_backtest
+    from hedgekeeper.backtest.runner import run_backtest
+
+    try:
+        result = run_backtest(load_backtest(config), show_progress=not quiet)
+    except (HedgekeeperError, OSError) as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+
+    table = Table(title="Runs (hedging error: std of equity changes per sample)")
+    for column in ("run", "family", "parameter", "hedging error USD", "fees USD", "slippage USD",
+                   "trades", "max drawdown USD", "min liquidation distance"):
+        table.add_column(column, justify="left" if column in ("run", "family") else "right")
+    for run in result.runs:
+        m = run.metrics
+        table.add_row(
+            run.label, run.family, f"{run.parameter:g}", _amount(m.hedging_error_usd, 2),
+            _amount(m.costs.fees_usd, 2), _amount(m.costs.slippage_usd, 2), str(m.costs.trade_count),
+            _amount(m.max_drawdown_usd), f"{m.min_liquidation_distance_fraction:.2%}",
+        )
+    console = Console()
+    console.print(table)
+    console.print(f"results: {result.results_path}\nreport:  {result.report_path}")

@@ -176,9 +176,9 @@ class Engine:
             if state is not None and stream not in self.order_books:
                 self._on_spot(state, event.price_usd, now_ns)
         elif isinstance(event, OptionQuote):
+            # New marks reach the risk at the ladder's next rebuild (ladder_max_age_ns).
             if stream in self.book.registry:
                 self.book.set_option_vol(stream, event.mark_vol)
-                self._invalidate(self.book.registry.get(stream).underlying)
         elif isinstance(event, Funding):
             if self.book.position(stream) != 0.0:
                 self.book.pay_funding(stream, event.rate, event.mark_usd)
@@ -189,7 +189,7 @@ class Engine:
                 state.oracle_usd = event.price_usd
 
     def _invalidate(self, underlying: str) -> None:
-        """Mark ``underlying``'s ladder stale: its vols changed or cash moved."""
+        """Mark ``underlying``'s ladder stale: cash moved."""
         state = self._states.get(underlying)
         if state is not None:
             state.ladder = None

@@ -62,10 +62,14 @@ from numpy.typing import NDArray
 from scipy.optimize import Bounds, LinearConstraint
 from scipy.sparse import coo_array
 
+from hedgekeeper.planner.candidates import Candidate
 from hedgekeeper.planner.request import PlanRequest
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
+
+# A breakpoint within this many lots of a lot multiple is on the grid.
+_ON_GRID = 1e-9
 
 
 @dataclass(frozen=True)
@@ -92,9 +96,9 @@ class Formulation:
     lots_index: IntArray
 
     def bounds(self, *, allow_shortfall: bool) -> Bounds:
-        """Return the variables' bounds, with the ``v`` variables fixed at 0 unless ``allow_shortfall``."""
-        upper = self.upper if allow_shortfall else np.where(self.shortfall > 0, 0.0, self.upper)
-        return Bounds(self.lower, upper)
+        """Return (copies of) the variables' bounds, the ``v`` variables fixed at 0 unless ``allow_shortfall``."""
+        upper = self.upper.copy() if allow_shortfall else np.where(self.shortfall > 0, 0.0, self.upper)
+        return Bounds(self.lower.copy(), upper)
 
 
 class _Builder:
@@ -127,6 +131,25 @@ class _Builder:
         return coo_array((values, (rows, columns)), shape=(len(self.row_lower), len(self.cost)))
 
 
+def _lot_grid_segments(candidate: Candidate) -> list[tuple[float, float]]:
+    """Return (width in contracts, marginal cost USD per contract) of the impact curve on the lot grid.
+
+    Each breakpoint between two lot multiples is replaced by those two multiples,
+    and the curve by its chords between them: still convex, equal to the curve at
+    every whole number of lots, and with every segment a whole number of lots wide.
+    """
+    impact, lot = candidate.impact, candidate.lot_size
+    steps = np.asarray(impact.breakpoints_contracts) / lot
+    grid = np.unique(np.concatenate((np.floor(steps + _ON_GRID), np.ceil(steps - _ON_GRID)))) * lot
+    grid = grid[grid > 0]
+    if grid.size == 0:
+        return [(math.inf, impact.marginal_cost_usd[0])]
+    costs = impact.cost_usd(np.concatenate(([0.0], grid)))
+    chords = np.diff(costs) / np.diff(np.concatenate(([0.0], grid)))
+    widths = np.diff(np.concatenate(([0.0], grid)))
+    return [*zip(widths.tolist(), chords.tolist(), strict=True), (math.inf, impact.marginal_cost_usd[-1])]
+
+
 def build_formulation(request: PlanRequest) -> Formulation:
     """Return the mixed-integer program of ``request`` (module docstring).
 
@@ -150,8 +173,7 @@ def build_formulation(request: PlanRequest) -> Formulation:
         lots = builder.column(lowest, highest, integer=True)
         lots_index.append(lots)
         proportional_usd = candidate.cost_fraction * candidate.price_usd
-        segments = tuple(zip(candidate.impact.segment_widths_contracts, candidate.impact.marginal_cost_usd,
-                             strict=True))
+        segments = _lot_grid_segments(candidate)
         bought, sold = (
             [builder.column(0.0, width, cost=proportional_usd + marginal) for width, marginal in segments]
             for _side in ("bought", "sold")
@@ -185,7 +207,8 @@ def build_formulation(request: PlanRequest) -> Formulation:
 
     greeks = request.constrained_greeks
     sensitivities = request.sensitivity_matrix(greeks)
-    lot_sizes = np.array([candidate.lot_size for candidate in request.candidates])
+    # Lots of a candidate that cannot trade are fixed at 0: leave its (possibly huge) coefficients out.
+    lot_sizes = np.array([0.0 if c.lot_range == (0, 0) else c.lot_size for c in request.candidates])
     shortfall_columns = []
     for row, greek in zip(sensitivities, greeks, strict=True):
         scale = request.scale[greek]

@@ -22,7 +22,7 @@ class PlanStatus(StrEnum):
     """How the plan was reached."""
 
     INSIDE_GOAL = "inside_goal"  # every Greek already inside its goal: nothing to trade
-    OPTIMAL = "optimal"  # the goal is reached at the least cost
+    OPTIMAL = "optimal"  # the goal is reached at the least cost, within the accepted gap
     TIME_LIMITED = "time_limited"  # the goal is reached; the time limit stopped the proof of least cost
     GOAL_UNREACHABLE = "goal_unreachable"  # no trades reach the goal: the shortfall is minimised, then the cost
 
@@ -65,6 +65,9 @@ class Plan:
     violations : mapping from each Greek left outside its effective goal to how
         far, signed (> 0 above the upper edge), in its unit; empty when the goal is reached
     initial_margin_change_usd : float, initial margin after the trades minus before, USD
+    cost_lower_bound_usd : float, a proven lower bound on the least cost of reaching the
+        goal (of reaching the least shortfall when the goal is unreachable), USD:
+        ``cost_usd - cost_lower_bound_usd`` is the most the plan may overpay
     solve_time_s : float, seconds from the request to the plan
     message : str, the status in words, with each violation and its numbers
     """
@@ -75,6 +78,7 @@ class Plan:
     effective_goal: dict[Greek, tuple[float, float]]
     violations: dict[Greek, float]
     initial_margin_change_usd: float
+    cost_lower_bound_usd: float
     solve_time_s: float
     message: str
 
@@ -101,13 +105,15 @@ class Plan:
 
 _STATUS_WORDS = {
     PlanStatus.INSIDE_GOAL: "already inside the goal",
-    PlanStatus.OPTIMAL: "goal reached at least cost",
+    PlanStatus.OPTIMAL: "goal reached at least cost (within the accepted gap)",
     PlanStatus.TIME_LIMITED: "goal reached; time limit hit before least cost was proven",
     PlanStatus.GOAL_UNREACHABLE: "goal unreachable within the limits; shortfall minimised, then cost",
 }
 
 
-def build_plan(request: PlanRequest, lots: ArrayLike, status: PlanStatus, solve_time_s: float) -> Plan:
+def build_plan(
+    request: PlanRequest, lots: ArrayLike, status: PlanStatus, cost_lower_bound_usd: float, solve_time_s: float
+) -> Plan:
     """Return the plan of trading ``lots`` (one signed integer per candidate) for ``request``.
 
     Examples
@@ -117,7 +123,7 @@ def build_plan(request: PlanRequest, lots: ArrayLike, status: PlanStatus, solve_
     ...     sensitivities={Greek.DELTA_COIN: 1e-4}, price_usd=10.0, cost_fraction=0.0005, lot_size=1.0)
     >>> request = PlanRequest(greeks={Greek.DELTA_COIN: 3.4}, goal={Greek.DELTA_COIN: (-2.5, 2.5)},
     ...     candidates=[perpetual])
-    >>> plan = build_plan(request, [-8000], PlanStatus.GOAL_UNREACHABLE, 0.0)
+    >>> plan = build_plan(request, [-8000], PlanStatus.GOAL_UNREACHABLE, 40.0, 0.0)
     >>> plan.cost_usd, round(plan.violations[Greek.DELTA_COIN], 12)
     (40.0, 0.1)
     >>> plan.message
@@ -147,7 +153,7 @@ def build_plan(request: PlanRequest, lots: ArrayLike, status: PlanStatus, solve_
     violations = {}
     words = [_STATUS_WORDS[status]]
     for greek, (lower, upper) in request.effective_goal.items():
-        excess = request.excess(greek, resulting_greeks[greek])
+        excess = float(request.excess(greek, resulting_greeks[greek]))
         if excess != 0.0:
             violations[greek] = excess
             edge, side = (upper, "above goal upper") if excess > 0 else (lower, "below goal lower")
@@ -159,6 +165,7 @@ def build_plan(request: PlanRequest, lots: ArrayLike, status: PlanStatus, solve_
         effective_goal=dict(request.effective_goal),
         violations=violations,
         initial_margin_change_usd=margin_change_usd,
+        cost_lower_bound_usd=cost_lower_bound_usd,
         solve_time_s=solve_time_s,
         message="; ".join(words),
     )

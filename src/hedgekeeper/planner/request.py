@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from hedgekeeper.planner.candidates import Candidate, as_greek, require_number
 from hedgekeeper.planner.errors import MalformedPlanRequest
@@ -199,11 +199,13 @@ class PlanRequest:
             scales[greek] = step if step > 0 else width if math.isfinite(width) and width > 0 else 1.0
         return scales
 
-    def excess(self, greek: Greek, value: float) -> float:
+    def excess(self, greek: Greek, value: ArrayLike) -> FloatArray:
         """Return how far ``value`` of ``greek`` lies outside its effective goal, signed (> 0 above).
 
-        Excesses within ``INSIDE_SLACK`` of the Greek's scale count as 0.
+        Excesses within ``INSIDE_SLACK`` of the Greek's scale count as 0; broadcasts
+        over ``value``.
         """
         lower, upper = self.effective_goal[greek]
-        excess = value - upper if value > upper else value - lower if value < lower else 0.0
-        return 0.0 if abs(excess) <= INSIDE_SLACK * self.scale[greek] else excess
+        values = np.asarray(value, dtype=np.float64)
+        excess = np.where(values > upper, values - upper, np.where(values < lower, values - lower, 0.0))
+        return np.where(np.abs(excess) <= INSIDE_SLACK * self.scale[greek], 0.0, excess)

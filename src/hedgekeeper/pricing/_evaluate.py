@@ -117,7 +117,8 @@ def evaluate_price(
     """
     shape, flat = _prepare(underlying, strike, t_years, vol, carry, rate, is_call)
     price = np.empty(int(np.prod(shape)))
-    invalid = _kernels.price_kernel(*flat, price)
+    kernel = _kernels.price_kernel_parallel if price.size >= _kernels.PARALLEL_FROM else _kernels.price_kernel_serial
+    invalid = kernel(*flat, price)
     if invalid:
         _refuse(function, names, invalid, shape, flat)
     return price.reshape(shape)
@@ -138,7 +139,9 @@ def evaluate_greeks(
     """Return the generalised Black price and Greeks (see ``_kernels``) in the broadcast shape."""
     shape, flat = _prepare(underlying, strike, t_years, vol, carry, rate, is_call)
     out = np.empty((8, int(np.prod(shape))))
-    invalid = _kernels.greeks_kernel(*flat, carry_follows_rate, out)
+    parallel = out.shape[1] >= _kernels.PARALLEL_FROM
+    kernel = _kernels.greeks_kernel_parallel if parallel else _kernels.greeks_kernel_serial
+    invalid = kernel(*flat, carry_follows_rate, out)
     if invalid:
         _refuse(function, names, invalid, shape, flat)
     return OptionGreeks(*(row.reshape(shape) for row in out))

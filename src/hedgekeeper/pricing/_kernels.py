@@ -22,6 +22,9 @@ At ``t = 0`` or ``v = 0`` the option is worth its discounted intrinsic value on 
 forward and ``N(w d1) = N(w d2)`` becomes a step (one half exactly at the money);
 gamma, vega, vanna and volga are zero there.
 
+``price_kernel_*`` and ``greeks_kernel_*`` are the same loops compiled serial and
+parallel; callers pick by size (``PARALLEL_FROM``).
+
 Arguments arrive flat and contiguous, each either of the full length or of length
 one (a broadcast scalar); invalid entries (non-finite, ``x <= 0``, ``k <= 0``,
 ``t < 0``, ``v < 0``) give NaN and are counted, so that the caller can refuse them
@@ -86,8 +89,7 @@ def _terms(x, k, t, v, b, w):
     return f, step, 0.0, 0.0, 0.0, 0.0, intrinsic
 
 
-@nb.njit(parallel=True, **_JIT)
-def price_kernel(x, k, t, v, b, r, is_call, price):
+def _price_loop(x, k, t, v, b, r, is_call, price):
     """Fill ``price`` with the generalised Black price; return the count of invalid entries."""
     invalid = 0
     for i in nb.prange(price.shape[0]):
@@ -102,8 +104,7 @@ def price_kernel(x, k, t, v, b, r, is_call, price):
     return invalid
 
 
-@nb.njit(parallel=True, **_JIT)
-def greeks_kernel(x, k, t, v, b, r, is_call, carry_follows_rate, out):
+def _greeks_loop(x, k, t, v, b, r, is_call, carry_follows_rate, out):
     """Fill the rows of ``out`` (8, n) with price and Greeks; return the count of invalid entries.
 
     Rows: price, delta, gamma, vega, theta, rho, vanna, volga (units in the module docstring).
@@ -140,3 +141,12 @@ def greeks_kernel(x, k, t, v, b, r, is_call, carry_follows_rate, out):
             out[6, i] = 0.0
             out[7, i] = 0.0
     return invalid
+
+
+# Each loop compiled twice: threads pay off from a few thousand options; below that,
+# waking them costs more than the work (microseconds against nanoseconds per option).
+PARALLEL_FROM = 4096
+price_kernel_serial = nb.njit(**_JIT)(_price_loop)
+price_kernel_parallel = nb.njit(parallel=True, **_JIT)(_price_loop)
+greeks_kernel_serial = nb.njit(**_JIT)(_greeks_loop)
+greeks_kernel_parallel = nb.njit(parallel=True, **_JIT)(_greeks_loop)
