@@ -118,3 +118,22 @@ def test_heston_returns_paths_of_the_documented_shape() -> None:
     paths = simulate_heston(100.0, FELLER_HOLDS, 1 / 365, 7, 3, np.random.default_rng(24))
     assert paths.spot_usd.shape == paths.variance.shape == (3, 8)
     assert np.all(paths.spot_usd[:, 0] == 100.0) and np.all(paths.variance[:, 0] == 0.36)
+
+
+def test_bates_jumps_keep_the_forward_and_add_their_variance() -> None:
+    """Heston with compensated lognormal jumps (Bates): E[S_T] = S_0 e^{mu T}; jumps add lambda E[Y^2] T."""
+    from hedgekeeper.market.simulators.merton import JumpParameters
+
+    base = dict(drift=0.05, initial_variance=0.25, long_run_variance=0.25, mean_reversion_per_year=4.0,
+                vol_of_variance=0.5, correlation=-0.5)
+    jumps = JumpParameters(intensity_per_year=20.0, mean_log=-0.03, vol_log=0.05)
+    t_years, steps, paths = 0.25, 90, 40_000
+    with_jumps = simulate_heston(100.0, HestonParameters(**base, jumps=jumps), t_years / steps, steps, paths,
+                                 np.random.default_rng(8)).spot_usd[:, -1]
+    without = simulate_heston(100.0, HestonParameters(**base), t_years / steps, steps, paths,
+                              np.random.default_rng(8)).spot_usd[:, -1]
+    forward = 100.0 * np.exp(0.05 * t_years)
+    assert abs(with_jumps.mean() - forward) < 4.0 * with_jumps.std() / np.sqrt(paths)
+    added = np.log(with_jumps).var() - np.log(without).var()
+    expected = jumps.intensity_per_year * (jumps.mean_log**2 + jumps.vol_log**2) * t_years
+    assert added == pytest.approx(expected, rel=0.15)

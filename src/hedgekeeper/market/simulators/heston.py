@@ -32,6 +32,7 @@ from numpy.typing import NDArray
 
 from hedgekeeper.config import StrictModel
 from hedgekeeper.market.simulators._kernels import heston_quadratic_exponential
+from hedgekeeper.market.simulators.merton import JumpParameters, jump_compensator, jump_log_returns
 
 FloatArray = NDArray[np.float64]
 
@@ -48,6 +49,8 @@ class HestonParameters(StrictModel):
     mean_reversion_per_year : float, speed of reversion, per year, ``> 0``
     vol_of_variance : float, volatility of the variance, per sqrt(year), ``> 0``
     correlation : float, between spot and variance shocks, ``-1 < correlation < 1``
+    jumps : JumpParameters or None; with jumps the model is Bates (1996): Heston plus
+        compensated lognormal jumps in the spot, independent of both diffusions
     """
 
     kind: Literal["heston"] = "heston"
@@ -57,6 +60,7 @@ class HestonParameters(StrictModel):
     mean_reversion_per_year: float = pydantic.Field(gt=0.0)
     vol_of_variance: float = pydantic.Field(gt=0.0)
     correlation: float = pydantic.Field(gt=-1.0, lt=1.0)
+    jumps: JumpParameters | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +94,7 @@ def simulate_heston(
     dt_years : float, step length, ACT/365 years, ``> 0``
     step_count, path_count : int, ``>= 1``
     rng : np.random.Generator; draws the variance normals, then the spot normals,
-        each of shape (path_count, step_count)
+        each of shape (path_count, step_count), then the jumps if any
 
     Returns
     -------
@@ -112,5 +116,11 @@ def simulate_heston(
         parameters.vol_of_variance, parameters.correlation, dt_years,
         variance_normals, spot_normals,
     )
+    jumps = parameters.jumps
+    if jumps is not None:
+        sizes, _ = jump_log_returns(jumps.intensity_per_year, jumps.mean_log, jumps.vol_log, dt_years,
+                                    (path_count, step_count), rng)
+        compensator = jumps.intensity_per_year * jump_compensator(jumps.mean_log, jumps.vol_log) * dt_years
+        log_return[:, 1:] += np.cumsum(sizes - compensator, axis=1)
     return HestonPaths(spot_usd * np.exp(log_return), variance)
 

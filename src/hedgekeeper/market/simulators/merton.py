@@ -161,11 +161,29 @@ def jump_diffusion_log_returns(
     diffusion = gbm_log_returns(
         np.subtract(drift, compensator), vol, dt_years, step_count, path_count, rng
     )
+    jumps, jump_counts = jump_log_returns(intensity_per_year, mean_log, vol_log, dt_years, shape, rng)
+    return diffusion + jumps, jump_counts
+
+
+def jump_log_returns(
+    intensity_per_year: ArrayLike,
+    mean_log: ArrayLike,
+    vol_log: ArrayLike,
+    dt_years: float,
+    shape: tuple[int, int],
+    rng: np.random.Generator,
+) -> tuple[FloatArray, NDArray[np.int64]]:
+    """Return the summed log jump sizes and the jump counts of each step (not compensated).
+
+    Per step the count is Poisson(``intensity_per_year * dt_years``) and the sum of
+    that many normal log jumps is normal with mean ``count * mean_log`` and variance
+    ``count * vol_log^2``. Draws the counts, then the normals.
+    """
     jump_counts = rng.poisson(np.broadcast_to(np.multiply(intensity_per_year, dt_years), shape))
     jump_normals = rng.standard_normal(shape)
     jumps = jump_counts * np.asarray(mean_log)
     jumps += np.sqrt(jump_counts) * np.asarray(vol_log) * jump_normals
-    return diffusion + jumps, jump_counts.astype(np.int64)
+    return jumps, jump_counts.astype(np.int64)
 
 
 def simulate_merton(
