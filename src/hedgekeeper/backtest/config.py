@@ -83,9 +83,14 @@ class EngineConfig(StrictModel):
 
 
 class ReplayConfig(StrictModel):
-    """The ``[replay]`` table: a named recorded scenario (``market/replay/scenarios.py``)."""
+    """The ``[replay]`` table: a named recorded scenario (``market/replay/scenarios.py``).
+
+    Candle data has no book: ``spread_bps`` sets the synthetic best bid and ask
+    placed around each replayed price (a stated assumption, not data).
+    """
 
     scenario: str = pydantic.Field(min_length=1)
+    spread_bps: float | None = pydantic.Field(1.0, gt=0.0)
 
 
 class RunConfig(StrictModel):

@@ -69,10 +69,11 @@ def market_events(backtest: Backtest) -> tuple[Iterator[MarketEvent], int, int]:
     if simulation is not None:
         end_ns = simulation.start_ts_ns + int(simulation.duration_s * NS_PER_SECOND)
         return simulate_events(simulation), simulation.start_ts_ns, end_ns
-    from hedgekeeper.market.replay.scenarios import open_scenario  # recorded data only when asked for
+    from hedgekeeper.market.replay.scenarios import scenario  # recorded data only when asked for
 
-    scenario = open_scenario(backtest.file.replay.scenario)  # type: ignore[union-attr]
-    return scenario.events, scenario.start_ns, scenario.end_ns
+    replay = backtest.file.replay
+    recorded = scenario(replay.scenario)  # type: ignore[union-attr]
+    return recorded.events(spread_bps=replay.spread_bps), recorded.start_ns, recorded.end_ns  # type: ignore[union-attr]
 
 
 def build_engine(backtest: Backtest, variant: Variant) -> Engine:

@@ -65,9 +65,10 @@ class Scenario:
     description : str, one sentence on what happened and what is replayed
     underlying : str, the coin the scenario is about, e.g. ``"BTC"``
     start_ns, end_ns : int, the replayed window [start, end), ns since the epoch, UTC
-    streams : mapping from a source symbol (``"dataset: symbol"``) to our stream name
-    datasets : tuple of str, the recorded data sets read
+    streams : mapping from a source and its symbol (``"binance spot: BTCUSDT"``) to our stream name
+    datasets : tuple of str, the recorded data sets its events are read from
     dvol_file : str or None, the ``deribit-dvol-daily`` file giving the implied-vol level
+        (None before DVOL began, 2021-03-24)
     """
 
     name: str
@@ -163,23 +164,32 @@ def _crash_day(day: str) -> Scenario:
     )
 
 
-def _gemini_selloff() -> Scenario:
+def _gemini(name: str, description: str, start: str, end: str) -> Scenario:
     path = "gemini_BTCUSD_2020_1min.csv.gz"
     return Scenario(
-        name="gemini-selloff-2021-04-18",
-        description="Gemini BTC/USD 1-minute candles, 2021-04-17 to 2021-04-19 UTC, around the "
-                    "2021-04-18 sell-off.",
+        name=name,
+        description=description,
         underlying="BTC",
-        start_ns=iso_to_ns("2021-04-17"),
-        end_ns=iso_to_ns("2021-04-20"),
+        start_ns=iso_to_ns(start),
+        end_ns=iso_to_ns(end),
         streams={"gemini: BTCUSD": GEMINI_BTC},
         datasets=("gemini-btcusd-1min-2021-mallikharjuna",),
         dvol_file="btc_dvol.csv",
         _open=_candles(
             lambda log: read_cryptodatadownload(dataset_path("gemini-btcusd-1min-2021-mallikharjuna") / path,
                                                 NS_PER_MINUTE, log),
-            GEMINI_BTC, NS_PER_MINUTE, None, iso_to_ns("2021-04-17"), iso_to_ns("2021-04-20")),
+            GEMINI_BTC, NS_PER_MINUTE, None, iso_to_ns(start), iso_to_ns(end)),
     )
+
+
+def _gemini_selloff() -> Scenario:
+    return _gemini("gemini-selloff-2021-04-18", "Gemini BTC/USD 1-minute candles, 2021-04-17 to 2021-04-19 UTC, "
+                   "around the 2021-04-18 sell-off.", "2021-04-17", "2021-04-20")
+
+
+def _gemini_month() -> Scenario:
+    return _gemini("gemini-btcusd-2021-03-16-30d", "Gemini BTC/USD 1-minute candles for the 30 days from "
+                   "2021-03-16 to 2021-04-15 UTC: the life of a 30-day option.", "2021-03-16", "2021-04-15")
 
 
 def _open_l2_capture(spread_bps: float | None, logs: list[RowLog]) -> list[Iterator[MarketEvent]]:
@@ -322,6 +332,7 @@ SCENARIOS: dict[str, Scenario] = {
     for scenario in (
         *(_crash_day(day) for day in CRASH_DAYS),
         _gemini_selloff(),
+        _gemini_month(),
         _l2_capture(),
         _oracle_period(),
         _option_trades(),
