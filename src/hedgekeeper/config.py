@@ -85,3 +85,32 @@ def validate(model: type[Model], data: Mapping[str, Any], *, prefix: str = "", s
             problems.append(f"{_field_path(location)}: {item['msg']}")
         where = f"{source}: " if source else ""
         raise ConfigError(f"{where}invalid configuration: " + "; ".join(problems)) from None
+
+
+def validate_table(
+    model: type[Model], source: str | Path | Mapping[str, Any], *, prefix: str, what: str
+) -> Model:
+    """Return the ``[prefix]`` table of a TOML file (or the table itself) validated as ``model``.
+
+    Parameters
+    ----------
+    model : a pydantic model class
+    source : a TOML file path, whose ``[prefix]`` table is read, or the table itself
+    prefix : the table's path in its file, used in error messages
+    what : what the table holds, for the message when it is not a table
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing or malformed, has no such table, or a field is invalid.
+    """
+    name = ""
+    if isinstance(source, str | Path):
+        name = str(source)
+        document = load_toml(source)
+        if prefix not in document:
+            raise ConfigError(f"{name}: no [{prefix}] table")
+        source = document[prefix]
+    if not isinstance(source, Mapping):
+        raise ConfigError(f"{name or what}: [{prefix}] must be a table of {what}")
+    return validate(model, source, prefix=prefix, source=name)

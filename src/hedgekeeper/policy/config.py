@@ -49,7 +49,7 @@ from typing import Any, Literal
 import pydantic
 from pydantic_core import PydanticCustomError
 
-from hedgekeeper.config import StrictModel, load_toml, validate
+from hedgekeeper.config import StrictModel, validate_table
 from hedgekeeper.errors import ConfigError
 from hedgekeeper.policy.base import HedgeTo, Policy
 from hedgekeeper.policy.cost_aware import HOURS_PER_YEAR, CostAwareSkip
@@ -225,16 +225,7 @@ def load_policy_config(source: str | Path | Mapping[str, Any], *, prefix: str = 
     hedgekeeper.errors.ConfigError: invalid configuration: policy.time.interval_s: Input should be
     greater than 0
     """
-    name = ""
-    if isinstance(source, str | Path):
-        name = str(source)
-        document = load_toml(source)
-        if prefix not in document:
-            raise ConfigError(f"{name}: no [{prefix}] table")
-        source = document[prefix]
-    if not isinstance(source, Mapping):
-        raise ConfigError(f"{name or 'policy'}: [{prefix}] must be a table")
-    return validate(PolicyConfig, source, prefix=prefix, source=name)
+    return validate_table(PolicyConfig, source, prefix=prefix, what="policy settings")
 
 
 def _threshold(table: ThresholdConfig, hedge_to: HedgeTo, profile: RiskProfile) -> Policy:

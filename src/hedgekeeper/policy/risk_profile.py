@@ -30,8 +30,7 @@ from typing import Any
 
 import pydantic
 
-from hedgekeeper.config import StrictModel, load_toml, validate
-from hedgekeeper.errors import ConfigError
+from hedgekeeper.config import StrictModel, validate_table
 
 
 class Band(StrictModel):
@@ -140,13 +139,4 @@ def load_risk_profile(source: str | Path | Mapping[str, Any], *, prefix: str = "
     >>> profile.bands("BTC").delta_coin.upper, profile.bands("ETH").delta_coin is None
     (2.5, True)
     """
-    name = ""
-    if isinstance(source, str | Path):
-        name = str(source)
-        document = load_toml(source)
-        if prefix not in document:
-            raise ConfigError(f"{name}: no [{prefix}] table")
-        source = document[prefix]
-    if not isinstance(source, Mapping):
-        raise ConfigError(f"{name or 'risk profile'}: [{prefix}] must be a table of underlyings")
-    return validate(RiskProfile, source, prefix=prefix, source=name)
+    return validate_table(RiskProfile, source, prefix=prefix, what="underlyings")
