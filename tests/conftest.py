@@ -10,9 +10,12 @@ import pytest
 from hedgekeeper.market.data_dir import dataset_path
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def dataset() -> Callable[[str], Path]:
-    """Return a function mapping a data-set name to its folder, skipping the test if absent."""
+    """Return a function mapping a data-set name to its folder, skipping the test if absent.
+
+    Session-scoped, so module-scoped fixtures that read a data set once can use it.
+    """
 
     def _get(name: str) -> Path:
         try:

@@ -29,6 +29,8 @@ GOOD_EVENTS = [
     Trade(NOW, "BTC-PERP", 60_000.0, 0.5, -1),
     TopOfBook(NOW, "BTC-PERP", 59_999.5, 2.0, 60_000.5, 1.0),
     BookUpdate(NOW, "BTC-PERP", ((59_999.5, 2.0), (59_999.0, 0.0)), ((60_000.5, 1.0),), False),
+    # A delta deleting bids through the asks it adds: its first levels cross, the book it leaves need not.
+    BookUpdate(NOW, "BTC-PERP", ((60_001.0, 0.0), (59_999.5, 2.0)), ((60_000.5, 1.0),), False),
     OptionQuote(NOW, "BTC-27DEC26-60000-C", 0.55, 0.57, 0.56, 61_000.0),
     OptionQuote(NOW, "BTC-27DEC26-90000-C", math.nan, 0.70, 0.68, 61_000.0),
     Funding(NOW, "BTC-PERP", -0.0001, 60_000.0),
@@ -52,6 +54,8 @@ BAD_EVENTS = [
     (TopOfBook(NOW, "BTC-PERP", 59_000.0, -1.0, 60_000.0, 1.0), "bid size -1.0"),
     (BookUpdate(NOW, "X", ((100.0, 1.0), (101.0, 1.0)), (), True), "bid levels are not strictly decreasing"),
     (BookUpdate(NOW, "X", ((100.0, 1.0),), ((99.0, 1.0),), True), "crossed book"),
+    (BookUpdate(NOW, "X", ((100.0, 1.0),), ((101.0, 1.0), (101.0, 0.0)), False), "ask levels are not strictly"),
+    (BookUpdate(NOW, "X", ((100.0, -1.0),), ((99.0, 1.0),), False), "bid size -1.0"),
     (OptionQuote(NOW, "O", 0.6, 0.5, 0.55, 100.0), "crossed quote"),
     (OptionQuote(NOW, "O", 0.5, 0.6, 0.0, 100.0), "mark vol 0.0"),
     (Funding(NOW, "P", math.inf, 100.0), "funding rate inf"),
@@ -93,3 +97,11 @@ def test_stale_oracle_round_is_rejected_naming_its_age() -> None:
 
 def test_content_problem_names_unknown_event_types() -> None:
     assert content_problem(object()) == "unknown event type object"  # type: ignore[arg-type]
+
+
+def test_crossing_is_checked_on_a_snapshot_but_not_on_a_delta() -> None:
+    snapshot = BookUpdate(NOW, "BTC-PERP", ((60_001.0, 1.0),), ((60_000.5, 1.0),), True)
+    assert content_problem(snapshot) == "crossed book: bid 60001.0 >= ask 60000.5"
+    # A bid set at 60,001 while the ask at 60,000.5 it crosses is deleted: the book it leaves is 60,001 / 60,002.
+    delta = BookUpdate(NOW, "BTC-PERP", ((60_001.0, 1.0),), ((60_000.5, 0.0), (60_002.0, 1.0)), False)
+    assert content_problem(delta) is None

@@ -4,9 +4,16 @@
 or a ``Rejection`` saying why not:
 
 - a non-finite number, a non-positive price or vol, a negative size;
-- a crossed book (best bid at or above best ask) or levels out of order;
+- a crossed top of book or book snapshot (best bid at or above best ask);
+- book levels out of order (bids not strictly decreasing, asks not strictly increasing);
 - an event older than the previous one of its stream (out of order);
 - an event, or an oracle round, older than the allowed delay (stale).
+
+A book delta is checked side by side, never for crossing: a venue's diff batches
+the changes of an interval, so it may delete (size 0) levels on one side beyond
+levels it adds on the other, and its own first levels then read as crossed though
+the book it leaves is not. Whether the resulting book is crossed is the book's
+business (``OrderBook.is_crossed``).
 
 The validator keeps the last timestamp of each stream, so it is one per event
 source; it never raises on bad data, so one bad tick cannot stop the loop.
@@ -28,10 +35,9 @@ from hedgekeeper.market.events import (
     TopOfBook,
     Trade,
 )
+from hedgekeeper.timestamps import NS_PER_SECOND
 
 logger = logging.getLogger(__name__)
-
-NS_PER_SECOND = 1_000_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,13 +70,23 @@ def _levels_problem(side: str, levels: tuple[tuple[float, float], ...], descendi
     return None if ordered else f"{side} levels are not strictly {'de' if descending else 'in'}creasing"
 
 
+def _crossed(bid_usd: float, ask_usd: float) -> str | None:
+    return f"crossed book: bid {bid_usd!r} >= ask {ask_usd!r}" if bid_usd >= ask_usd else None
+
+
 def content_problem(event: MarketEvent) -> str | None:
     """Return what is wrong with the numbers of ``event`` alone, or ``None`` if nothing is.
+
+    A ``BookUpdate`` delta is not checked for crossing (see the module docstring).
 
     Examples
     --------
     >>> content_problem(TopOfBook(0, "BTC-PERP", 101.0, 1.0, 100.0, 1.0))
     'crossed book: bid 101.0 >= ask 100.0'
+    >>> content_problem(BookUpdate(0, "BTC-PERP", ((101.0, 1.0),), ((100.0, 1.0),), True))
+    'crossed book: bid 101.0 >= ask 100.0'
+    >>> content_problem(BookUpdate(0, "BTC-PERP", ((101.0, 0.0),), ((100.0, 1.0),), False)) is None
+    True
     """
     match event:
         case Trade():
@@ -80,13 +96,11 @@ def content_problem(event: MarketEvent) -> str | None:
             problem = (_positive("bid", event.bid_usd) or _positive("ask", event.ask_usd)
                        or _non_negative("bid size", event.bid_size_coin)
                        or _non_negative("ask size", event.ask_size_coin))
-            if problem is None and event.bid_usd >= event.ask_usd:
-                problem = f"crossed book: bid {event.bid_usd!r} >= ask {event.ask_usd!r}"
-            return problem
+            return problem or _crossed(event.bid_usd, event.ask_usd)
         case BookUpdate():
             problem = _levels_problem("bid", event.bids, True) or _levels_problem("ask", event.asks, False)
-            if problem is None and event.bids and event.asks and event.bids[0][0] >= event.asks[0][0]:
-                problem = f"crossed book: bid {event.bids[0][0]!r} >= ask {event.asks[0][0]!r}"
+            if problem is None and event.is_snapshot and event.bids and event.asks:
+                problem = _crossed(event.bids[0][0], event.asks[0][0])
             return problem
         case OptionQuote():
             problem = _positive("mark vol", event.mark_vol) or _positive("forward", event.forward_usd)

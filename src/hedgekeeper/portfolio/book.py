@@ -44,9 +44,10 @@ from hedgekeeper.portfolio.margin import (
     short_option_margin,
     tiered_margin_usd,
 )
-from hedgekeeper.portfolio.market import UnderlyingMarket, format_ns, year_fraction
+from hedgekeeper.portfolio.market import UnderlyingMarket
 from hedgekeeper.portfolio.positions import Position, exposure
 from hedgekeeper.pricing import black76_greeks, black76_price, inverse_greeks, inverse_price
+from hedgekeeper.timestamps import format_ns, year_fraction
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]

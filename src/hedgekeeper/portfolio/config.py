@@ -61,10 +61,11 @@ from hedgekeeper.config import StrictModel, load_toml, validate
 from hedgekeeper.errors import BadData, ConfigError, UnknownInstrument
 from hedgekeeper.portfolio.instruments import Instrument, InstrumentKind, InstrumentRegistry, Settlement
 from hedgekeeper.portfolio.margin import MarginModel
-from hedgekeeper.portfolio.market import MarketSnapshot, UnderlyingMarket, datetime_to_ns
+from hedgekeeper.portfolio.market import MarketSnapshot, UnderlyingMarket
 from hedgekeeper.portfolio.portfolio import Portfolio
 from hedgekeeper.portfolio.positions import Balance, Position, check_position
 from hedgekeeper.portfolio.values import Money, to_decimal
+from hedgekeeper.timestamps import datetime_to_ns
 
 
 class InstrumentEntry(StrictModel):

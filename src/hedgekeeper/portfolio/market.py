@@ -16,7 +16,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 
 import numpy as np
@@ -24,46 +23,20 @@ from numpy.typing import ArrayLike, NDArray
 
 from hedgekeeper.errors import BadData
 
+# Time lives in ``hedgekeeper.timestamps``; what this module used to define stays importable from it.
+from hedgekeeper.timestamps import (  # noqa: F401 (NS_PER_DAY, NS_PER_YEAR, datetime_to_ns: re-exported)
+    NS_PER_DAY,
+    NS_PER_YEAR,
+    datetime_to_ns,
+    format_ns,
+    year_fraction,
+)
+
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
 #: A volatility smile/surface: forward log-moneyness and ACT/365 years in, annualised vols out.
 VolFunction = Callable[[FloatArray, FloatArray], ArrayLike]
-
-NS_PER_DAY = 86_400 * 10**9
-NS_PER_YEAR = 365 * NS_PER_DAY
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def year_fraction(start_ns: int | IntArray, end_ns: int | IntArray) -> float | FloatArray:
-    """Return the ACT/365 calendar year fraction from ``start_ns`` to ``end_ns``.
-
-    >>> year_fraction(0, 73 * NS_PER_DAY)
-    0.2
-    """
-    years = (np.asarray(end_ns, dtype=np.int64) - np.asarray(start_ns, dtype=np.int64)) / NS_PER_YEAR
-    return float(years) if years.ndim == 0 else years
-
-
-def datetime_to_ns(moment: datetime) -> int:
-    """Return a timezone-aware datetime as integer ns since the epoch, exactly.
-
-    >>> datetime_to_ns(datetime(2025, 6, 27, 8, tzinfo=UTC))
-    1751011200000000000
-    """
-    if moment.tzinfo is None:
-        raise BadData(f"{moment.isoformat()} has no timezone; give a UTC offset")
-    return (moment - _EPOCH) // timedelta(microseconds=1) * 1000
-
-
-def format_ns(ts_ns: int) -> str:
-    """Return ``ts_ns`` as an ISO 8601 UTC time, for messages and reports.
-
-    >>> format_ns(1751011200000000000)
-    '2025-06-27T08:00:00Z'
-    """
-    moment = _EPOCH + timedelta(microseconds=ts_ns // 1000)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S") + ("" if ts_ns % 10**9 == 0 else f".{ts_ns % 10**9:09d}") + "Z"
 
 
 def _finite(value: float) -> bool:

@@ -35,6 +35,12 @@ Units: USD-M and spot sizes are in coin; COIN-M sizes are contracts of
 level's price. USDT is taken as USD. A diff's bids are emitted best (highest)
 first and its asks lowest first, as ``BookUpdate`` requires.
 
+Each diff is one ``BookUpdate``. A diff batches its interval's changes, so when
+the price moved through during it, a level it deletes (size 0) on one side can
+lie beyond a level it sets on the other: its first levels read as crossed, the
+book it leaves is not. The edge validator checks a delta side by side for that
+reason; on this capture the book is never crossed after a whole diff.
+
 Docs: https://developers.binance.com/docs/derivatives/usds-margined-futures/websocket-market-streams/How-to-manage-a-local-order-book-correctly
 """
 
@@ -82,10 +88,10 @@ class CaptureLog(RowLog):
     sequence_gaps: int = 0
 
 
-# A line of usdm_btcusdt_20240808 (trimmed):
+# binance-l2-ws-2024-08-08-hftbacktest/SOURCE.md; a line of usdm_btcusdt_20240808 (trimmed):
 #   1723161255030314667 {"stream":"btcusdt@depth@0ms","data":{"e":"depthUpdate","E":1723161256299,
 #   "T":1723161256298,"s":"BTCUSDT","U":5123107832006,"u":5123107837557,"pu":5123107831937,
-#   "b":[["58710.20","0.014"],["61496.50","0.010"]],"a":[["61800.30","2.510"]]}}
+#   "b":[["58710.20","0.014"],["61496.50","0.010"]],"a":[["61800.30","3.330"],["61804.60","0.057"]]}}
 def parse_capture_line(line: str) -> tuple[int, Message]:
     """Split a capture line into its receive time (ns) and its JSON message.
 
@@ -113,6 +119,9 @@ def _levels(raw_levels: Iterable[Sequence[str]], descending: bool,
     return tuple((price, _size_coin(price, contracts, contract_size_usd)) for price, contracts in ordered)
 
 
+# The REST snapshot line of usdm_btcusdt_20240808 (trimmed; a diff has "b"/"a" instead):
+#   1723161255319702566 {"lastUpdateId":5123107852948,"E":1723161256501,"T":1723161256493,
+#   "bids":[["61800.20","2.909"],["61800.10","0.696"]],"asks":[["61800.30","1.072"],["61800.70","0.002"]]}
 def parse_depth(
     ts_ns: int, message: Message, stream: str, contract_size_usd: float | None = None
 ) -> BookUpdate:
@@ -139,34 +148,7 @@ def parse_depth(
                       _levels(asks, False, contract_size_usd), is_snapshot)
 
 
-def uncrossed_parts(update: BookUpdate) -> tuple[BookUpdate, ...]:
-    """Return a delta as updates whose levels never read as crossed, applied in turn to the same book.
-
-    A diff batches every change over its interval, so when the price moved through
-    during it, a level it removes on one side (size 0) can lie beyond a level on
-    the other: the edge validator, which compares the first levels of each side
-    whatever their size, would call it crossed. Such a delta is split, at the same
-    time, into its bid removals, its ask removals, then the levels it sets (which
-    all stand in the book afterwards, so are uncrossed if the book is), leaving out
-    an empty part. The book after the last part is the same; no part leaves it
-    crossed. Other updates are returned whole.
-
-    >>> delta = BookUpdate(0, "X", ((101.0, 0.0), (99.0, 1.0)), ((100.0, 2.0),), False)
-    >>> [(part.bids, part.asks) for part in uncrossed_parts(delta)]
-    [(((101.0, 0.0),), ()), (((99.0, 1.0),), ((100.0, 2.0),))]
-    """
-    if update.is_snapshot or not (update.bids and update.asks and update.bids[0][0] >= update.asks[0][0]):
-        return (update,)
-    removed_bids = tuple(level for level in update.bids if level[1] == 0.0)
-    removed_asks = tuple(level for level in update.asks if level[1] == 0.0)
-    set_bids = tuple(level for level in update.bids if level[1] > 0.0)
-    set_asks = tuple(level for level in update.asks if level[1] > 0.0)
-    parts = (replace(update, bids=removed_bids, asks=()), replace(update, bids=(), asks=removed_asks),
-             replace(update, bids=set_bids, asks=set_asks))
-    return tuple(part for part in parts if part.bids or part.asks)
-
-
-# A trade of spot_btcusdt_20240808 ("m": the buyer is the maker, so the seller was the aggressor):
+# Same SOURCE.md; a trade of spot_btcusdt_20240808 ("m": the buyer is the maker, the seller aggressed):
 #   {"stream":"btcusdt@trade","data":{"e":"trade","E":1723161255343,"s":"BTCUSDT","t":3735683259,
 #   "p":"61837.63000000","q":"0.02000000","T":1723161255342,"m":true,"M":true}}
 def parse_trade(ts_ns: int, message: Message, stream: str, contract_size_usd: float | None = None) -> Trade:
@@ -185,7 +167,7 @@ def parse_trade(ts_ns: int, message: Message, stream: str, contract_size_usd: fl
     return Trade(ts_ns, stream, price_usd, size_coin, -1 if message["m"] else 1)
 
 
-# A bookTicker of usdm_btcusdt_20240808 (spot's has no "E"/"T"):
+# Same SOURCE.md; a bookTicker of usdm_btcusdt_20240808 (spot's has no "E"/"T"):
 #   {"stream":"btcusdt@bookTicker","data":{"e":"bookTicker","u":5123107839020,"s":"BTCUSDT",
 #   "b":"61800.20","B":"2.507","a":"61800.30","A":"2.510","T":1723161256313,"E":1723161256313}}
 def parse_book_ticker(ts_ns: int, message: Message, stream: str,
@@ -254,8 +236,7 @@ class DepthSequencer:
         self._snapshot_id, self._last_update_id = snapshot_id, None
         held, self._held = self._held, deque()
         released = (self._sequenced(snapshot_id, diff) for diff in held)
-        return [update, *(part for diff in released if diff is not None
-                          for part in uncrossed_parts(replace(diff.update, ts_ns=ts_ns)))]
+        return [update, *(replace(diff.update, ts_ns=ts_ns) for diff in released if diff is not None)]
 
     def diff(self, ts_ns: int, message: Message) -> list[BookUpdate]:
         """Return a diff's update when the book is synchronised; hold it until a snapshot otherwise."""
@@ -269,7 +250,7 @@ class DepthSequencer:
             self._held.append(diff)
             return []
         sequenced = self._sequenced(self._snapshot_id, diff)
-        return [] if sequenced is None else list(uncrossed_parts(sequenced.update))
+        return [] if sequenced is None else [sequenced.update]
 
     def finish(self) -> None:
         """Count the diffs still held for want of a snapshot at the end of the capture."""

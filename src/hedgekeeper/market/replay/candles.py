@@ -10,7 +10,10 @@
   reader holds the file's bars (at most ~50,000) and yields them sorted.
 
 Prices are USD per coin (USDT taken as USD, one for one), volumes in coin. Turn
-bars into events with ``bars.expand_bars``.
+bars into events with ``bars.expand_bars``. Bars with no volume (no trade) are
+skipped as bad rows. Known quirks of the files, kept as recorded: the Binance
+hourly file repeats 2,649 hours in two date styles (the repeats are skipped), and
+the oldest Bitstamp hourly rows have their two volume columns swapped.
 """
 
 from __future__ import annotations
@@ -74,7 +77,8 @@ def parse_ccxt_ohlcv_row(row: Mapping[str, str], duration_ns: int) -> Bar:
 #   1.61888E+12,4/20/2021 0:02,BTCUSD,55717.47,55723,55541.69,55541.69,2.406733604
 # binance-spot-1h-2017-2021-andrewsiah/SOURCE.md (two date styles in one file):
 #   unix,date,symbol,open,high,low,close,Volume BTC,Volume USDT,tradecount
-#   1623283200000,2021-06-10 00:00:00,BTC/USDT,37388.05,37600.00,37254.05,37584.76,798.276499,...
+#   1623283200000,2021-06-10 00:00:00,BTC/USDT,37388.05000000,37600.00000000,37254.05000000,
+#   37584.76000000,798.27649900,29889500.42010495,10796
 #   1502942400.0,2017-08-17 04-AM,BTC/USDT,16199.91,16199.91,4261.32,4308.83,44.51,190952.85,NULL
 # Docs: https://www.cryptodatadownload.com/data/
 def parse_cryptodatadownload_row(row: Mapping[str, str], duration_ns: int) -> Bar:

@@ -70,7 +70,7 @@ FEEDS: dict[str, ChainlinkFeed] = {
 """The recorded feeds by pair; heartbeats and thresholds as published on data.chain.link."""
 
 
-# 0x5f4eC3Df9cbd43714FE2740f5E3616155c5b8419.csv.gz (ETH/USD, newest first):
+# chainlink-rounds-2023-2024/SOURCE.md; 0x5f4eC3Df9cbd43714FE2740f5E3616155c5b8419.csv.gz (ETH/USD):
 #   ,round,answer,start,update,answeredInRound
 #   0,110680464442257320802,229750276106,1706558123,1706558123,110680464442257320802
 def parse_chainlink_row(row: Mapping[str, str], stream: str, decimals: int) -> OracleUpdate:

@@ -43,7 +43,7 @@ def _positive(text: str, name: str) -> float:
     return value
 
 
-# deribit-dvol-daily/btc_dvol.csv (newest first; levels in percent, annualised):
+# deribit-dvol-daily/SOURCE.md; btc_dvol.csv (newest first; levels in percent, annualised):
 #   date,symbol,open,high,low,close
 #   2026-04-06,BTC,47.53,47.76,47.45,47.76
 # Docs: https://docs.deribit.com/#public-get_volatility_index_data
@@ -67,7 +67,8 @@ def load_dvol(path: Path, log: RowLog | None = None) -> StepSeries:
     return StepSeries.from_points(sorted(csv_records(path, parse_dvol_row, log)))
 
 
-# deribit-option-trades-btc-28jun24-70000c/BTC-28JUN24-70000-C.csv (trimmed; price, mark in BTC, iv in %):
+# deribit-option-trades-btc-28jun24-70000c/SOURCE.md; BTC-28JUN24-70000-C.csv (trimmed; price and
+# mark in BTC, iv in %):
 #   ,trade_seq,trade_id,timestamp,tick_direction,price,mark_price,iv,instrument_name,index_price,direction,
 #   contracts,amount,...
 #   102,6095,302646300,2024-05-22 21:46:38.512,0,0.0725,0.07289794,55.55,BTC-28JUN24-70000-C,69392.76,sell,

@@ -1,11 +1,11 @@
 """Replay recorded perpetual funding as ``Funding`` events.
 
-Two files record Binance USD-M BTCUSDT funding (rate per 8-hour interval, a
-decimal; positive rates are paid by longs):
+Two data sets record Binance USD-M perpetual funding (rate per 8-hour interval,
+a decimal; positive rates are paid by longs):
 
 - ``binance-funding-pierre-cheneau`` (BTCUSDT and ETHUSDT, 2020-01-01 ..
-  2026-06-30): ``calc_time`` in Unix ms, a few with +1..+5 ms of jitter, kept as
-  recorded;
+  2026-06-30): ``calc_time`` in Unix ms, kept as recorded: 3,190 of the 7,119
+  settlement times carry +1..+47 ms of jitter (SOURCE.md says "a few", +1..+5 ms);
 - ``btc-binance-bitstamp-2h-1d-hsbc/funding_rate_BTCUSDT.csv`` (2019-09-10 ..
   2026-02-07): CCXT ``timestamp`` text, UTC.
 
@@ -14,7 +14,7 @@ Both are oldest first and streamed. Neither records a mark price, which a
 ``funding_events`` marks each rate with the price the replay has already shown
 (a ``StepSeries``, e.g. ``bars.bar_price_series`` of the replayed candles): an
 **assumption** when that price is spot's rather than the perpetual's own mark
-(their gap, the basis, is typically under 0.1%). A rate with no price recent
+(their gap, the basis, is usually a fraction of a percent, more in a crash). A rate with no price recent
 enough is skipped with its reason.
 """
 
@@ -46,7 +46,7 @@ def _finite_rate(text: str) -> float:
     return rate
 
 
-# binance-funding-pierre-cheneau/BTCUSDT_funding.csv (calc_time in Unix ms, UTC):
+# binance-funding-pierre-cheneau/SOURCE.md; BTCUSDT_funding.csv (calc_time in Unix ms, UTC):
 #   calc_time,funding_interval_hours,last_funding_rate
 #   1577836800000,8,-0.00012359
 # Docs: https://developers.binance.com/docs/derivatives/usds-margined-futures/market-data/rest-api/Get-Funding-Rate-History
@@ -60,7 +60,7 @@ def parse_binance_funding_row(row: Mapping[str, str]) -> FundingRate:
     return FundingRate(int(row["calc_time"]) * NS_PER_MS, _finite_rate(row["last_funding_rate"]))
 
 
-# btc-binance-bitstamp-2h-1d-hsbc/funding_rate_BTCUSDT.csv (timestamp UTC):
+# btc-binance-bitstamp-2h-1d-hsbc/SOURCE.md; funding_rate_BTCUSDT.csv (timestamp UTC):
 #   timestamp,funding_rate
 #   2019-09-10 08:00:00.000,0.0001
 def parse_ccxt_funding_row(row: Mapping[str, str]) -> FundingRate:

@@ -1,35 +1,46 @@
-"""Convert the timestamps of recorded files to integer nanoseconds since the epoch, UTC.
+"""Parse the text timestamps of recorded files into integer nanoseconds since the epoch, UTC.
 
-Every conversion is exact integer arithmetic (no float seconds), so a millisecond
-stamp maps to a whole number of nanoseconds and sorts exactly as recorded. Text
-dates without a zone are taken as UTC: every recorded data set documents UTC.
+Text dates without a zone are taken as UTC: every recorded data set documents
+UTC. The conversion itself, exact integer arithmetic, and the ``NS_PER_*`` units
+are ``hedgekeeper.timestamps``'s; the units stay importable from here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from hedgekeeper.errors import BadData
+from hedgekeeper.timestamps import (  # noqa: F401 (the NS_PER_* units: re-exported)
+    NS_PER_DAY,
+    NS_PER_HOUR,
+    NS_PER_MINUTE,
+    NS_PER_MS,
+    NS_PER_SECOND,
+    datetime_to_ns,
+)
 
-NS_PER_MS = 1_000_000
-NS_PER_SECOND = 1_000_000_000
-NS_PER_MINUTE = 60 * NS_PER_SECOND
-NS_PER_HOUR = 60 * NS_PER_MINUTE
-NS_PER_DAY = 24 * NS_PER_HOUR
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+def _parsed_ns(text: str, parse: Callable[[str], datetime], expected: str) -> int:
+    # Every parser's failure (a bad split, number, key or date) becomes BadData naming the format.
+    try:
+        moment = parse(text.strip())
+    except (ValueError, KeyError) as error:
+        raise BadData(f"timestamp {text!r} is not {expected}") from error
+    return datetime_to_ns(moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC))
 
 
-def datetime_to_ns(moment: datetime) -> int:
-    """Return ``moment`` (naive means UTC) as ns since the epoch, exactly.
+def _us_minute(text: str) -> datetime:
+    date_text, time_text = text.split(" ")
+    month, day, year = (int(part) for part in date_text.split("/"))
+    hour, minute = (int(part) for part in time_text.split(":"))
+    return datetime(year, month, day, hour, minute)
 
-    >>> datetime_to_ns(datetime(2020, 3, 12))
-    1583971200000000000
-    """
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    delta = moment - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * NS_PER_SECOND + delta.microseconds * 1_000
+
+def _hour_am_pm(text: str) -> datetime:
+    date_text, hour_text = text.split(" ")
+    hour_12, half = hour_text.split("-")
+    return datetime.fromisoformat(date_text).replace(hour=int(hour_12) % 12 + {"AM": 0, "PM": 12}[half])
 
 
 def iso_to_ns(text: str) -> int:
@@ -43,10 +54,7 @@ def iso_to_ns(text: str) -> int:
     >>> iso_to_ns("2019-09-10 08:00:00.000"), iso_to_ns("2017-08-17")
     (1568102400000000000, 1502928000000000000)
     """
-    try:
-        return datetime_to_ns(datetime.fromisoformat(text.strip()))
-    except ValueError as error:
-        raise BadData(f"timestamp {text!r} is not an ISO date-time") from error
+    return _parsed_ns(text, datetime.fromisoformat, "an ISO date-time")
 
 
 def us_minute_to_ns(text: str) -> int:
@@ -60,13 +68,7 @@ def us_minute_to_ns(text: str) -> int:
     >>> us_minute_to_ns("4/20/2021 0:02")
     1618876920000000000
     """
-    try:
-        date_text, time_text = text.strip().split(" ")
-        month, day, year = (int(part) for part in date_text.split("/"))
-        hour, minute = (int(part) for part in time_text.split(":"))
-        return datetime_to_ns(datetime(year, month, day, hour, minute))
-    except ValueError as error:
-        raise BadData(f"timestamp {text!r} is not M/D/YYYY H:MM") from error
+    return _parsed_ns(text, _us_minute, "M/D/YYYY H:MM")
 
 
 def hour_am_pm_to_ns(text: str) -> int:
@@ -82,10 +84,4 @@ def hour_am_pm_to_ns(text: str) -> int:
     >>> hour_am_pm_to_ns("2017-08-17 01-PM") == iso_to_ns("2017-08-17 13:00")
     True
     """
-    try:
-        date_text, hour_text = text.strip().split(" ")
-        hour_12, half = hour_text.split("-")
-        hour = int(hour_12) % 12 + {"AM": 0, "PM": 12}[half]
-        return datetime_to_ns(datetime.fromisoformat(date_text).replace(hour=hour))
-    except (ValueError, KeyError) as error:
-        raise BadData(f"timestamp {text!r} is not YYYY-MM-DD HH-AM|PM") from error
+    return _parsed_ns(text, _hour_am_pm, "YYYY-MM-DD HH-AM|PM")
