@@ -76,3 +76,28 @@ def test_unknown_instrument_and_bad_market_data_exit_non_zero(tmp_path: Path) ->
     nan_spot.write_text(text.replace("spot_usd = 2546.80", "spot_usd = nan"))
     result = RUNNER.invoke(app, ["risk", str(nan_spot)])
     assert result.exit_code == 1 and "market.ETH: ETH: spot_usd must be finite and > 0, got nan" in result.stderr
+
+
+
+def test_backtest_command_runs_a_short_simulation_and_writes_its_report(tmp_path: Path) -> None:
+    example = (Path(__file__).parents[1] / "examples" / "backtest_short_call.toml").read_text()
+    short = example.replace("duration_s = 259_200.0      # three days", "duration_s = 7_200.0")
+    short = short.replace('name = "short-call-heston"', f'name = "short-call-heston"\noutput_dir = "{tmp_path}"')
+    config = tmp_path / "backtest.toml"
+    config.write_text(short)
+    result = CliRunner().invoke(app, ["backtest", str(config), "--quiet"], env={"COLUMNS": "160"})
+    assert result.exit_code == 0, result.output
+    for label in ("short-call-heston", "threshold-0.5", "time-15min", "whalley-wilmott"):
+        assert label in result.output
+    report = tmp_path / "short-call-heston" / "report.html"
+    assert report.exists() and "frontier" in report.read_text().lower()
+    assert (tmp_path / "short-call-heston" / "results.sqlite").exists()
+
+
+def test_backtest_command_names_a_bad_field(tmp_path: Path) -> None:
+    example = (Path(__file__).parents[1] / "examples" / "backtest_short_call.toml").read_text()
+    config = tmp_path / "bad.toml"
+    config.write_text(example.replace("taker = 0.0005", "taker = -0.0005"))
+    result = CliRunner().invoke(app, ["backtest", str(config)])
+    assert result.exit_code == 1
+    assert "fees.venues.binance.taker" in result.output

@@ -219,16 +219,14 @@ def backtest(
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(1) from None
 
-    table = Table(title="Runs (hedging error: std of equity changes per sample)")
-    for column in ("run", "family", "parameter", "hedging error USD", "fees USD", "slippage USD",
-                   "trades", "max drawdown USD", "min liquidation distance"):
-        table.add_column(column, justify="left" if column in ("run", "family") else "right")
+    table = Table(title="Runs: hedging error is the std of hedged P&L per sample; USD")
+    for column in ("run", "hedging error", "fees", "slippage", "trades", "max drawdown", "min to liquidation"):
+        table.add_column(column, justify="left" if column == "run" else "right", no_wrap=column == "run")
     for run in result.runs:
         m = run.metrics
         table.add_row(
-            run.label, run.family, f"{run.parameter:g}", _amount(m.hedging_error_usd, 2),
-            _amount(m.costs.fees_usd, 2), _amount(m.costs.slippage_usd, 2), str(m.costs.trade_count),
-            _amount(m.max_drawdown_usd), f"{m.min_liquidation_distance_fraction:.2%}",
+            run.label, _amount(m.hedging_error_usd), _amount(m.costs.fees_usd), _amount(m.costs.slippage_usd),
+            str(m.costs.trade_count), _amount(m.max_drawdown_usd), f"{m.min_liquidation_distance_fraction:.1%}",
         )
     console = Console()
     console.print(table)
