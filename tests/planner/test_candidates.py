@@ -15,7 +15,8 @@ from hedgekeeper.portfolio.instruments import example_instruments
 def test_from_instrument_takes_id_lot_and_minimum_size() -> None:
     call = Candidate.from_instrument(example_instruments()[1], sensitivities={GAMMA: 310.0},
                                      price_usd=5_000.0, cost_fraction=0.003)
-    assert (call.instrument_id, call.lot_size, call.min_size) == ("BTC-27JUN25-110000-C.DERIBIT", 0.1, 0.1)
+    assert call.instrument_id == "BTC-27JUN25-110000-C.DERIBIT"
+    assert (call.lot_size, call.min_size) == (0.1, 0.1)
     assert call.sensitivity(GAMMA) == 310.0 and call.sensitivity(DELTA) == 0.0
 
 
@@ -40,7 +41,8 @@ def test_min_lots_rounds_minimum_size_up_to_lots() -> None:
 
 
 def test_trade_cost_is_proportional_plus_impact() -> None:
-    candidate = perpetual(impact=ImpactCurve(breakpoints_contracts=(100.0,), marginal_cost_usd=(0.0, 0.01)))
+    impact = ImpactCurve(breakpoints_contracts=(100.0,), marginal_cost_usd=(0.0, 0.01))
+    candidate = perpetual(impact=impact)
     fees, impact = candidate.trade_cost_usd([-300.0, 50.0])
     np.testing.assert_allclose(fees, [1.5, 0.25])
     np.testing.assert_allclose(impact, [2.0, 0.0])
@@ -59,9 +61,11 @@ def test_initial_margin_is_linear_on_each_side() -> None:
         ({"price_usd": float("nan")}, "price_usd must be a finite number, got nan"),
         ({"cost_fraction": -0.001}, "cost_fraction must be >= 0"),
         ({"position": float("inf")}, "position must be a finite number"),
-        ({"min_position": 5.0, "max_position": -5.0}, "min_position 5.0 is above max_position -5.0"),
+        ({"min_position": 5.0, "max_position": -5.0},
+         "min_position 5.0 is above max_position -5.0"),
         ({"sensitivities": {"theta_usd_per_day": 1.0}}, "unknown Greek 'theta_usd_per_day'"),
-        ({"sensitivities": {DELTA: float("nan")}}, "sensitivity delta_coin must be a finite number"),
+        ({"sensitivities": {DELTA: float("nan")}},
+         "sensitivity delta_coin must be a finite number"),
         ({"min_size": 5.0}, "min_size 5.0 is above the lot size 1.0, which needs finite"),
         ({"initial_margin_short_usd": -1.0}, "initial_margin_short_usd must be >= 0"),
         ({"lot_size": "1"}, "lot_size must be a number, got '1'"),
@@ -69,7 +73,8 @@ def test_initial_margin_is_linear_on_each_side() -> None:
     ],
 )
 def test_malformed_candidate_names_itself_and_the_field(fields: dict, problem: str) -> None:
-    with pytest.raises(MalformedPlanRequest, match=r"candidate 'BTC-PERPETUAL\.DERIBIT': .*" + problem):
+    named = r"candidate 'BTC-PERPETUAL\.DERIBIT': .*" + problem
+    with pytest.raises(MalformedPlanRequest, match=named):
         perpetual(**fields)
 
 

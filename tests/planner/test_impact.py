@@ -30,7 +30,8 @@ def test_square_root_curve_is_exact_at_breakpoints_above_between_and_tangent_bey
     assert np.all(curve.cost_usd(between) > law(between))
     last = breakpoints[-1]
     tail_slope = (curve.cost_usd(2 * last) - curve.cost_usd(last)) / last
-    assert tail_slope == pytest.approx(1.5 * volatility * price * math.sqrt(last / volume), rel=1e-12)
+    tangent = 1.5 * volatility * price * math.sqrt(last / volume)
+    assert tail_slope == pytest.approx(tangent, rel=1e-12)
 
 
 @pytest.mark.parametrize(
@@ -58,7 +59,9 @@ def test_non_convex_or_malformed_curve_is_refused(
         ((1e5, 0.03, -1.0), "daily_volume_contracts"),
     ],
 )
-def test_square_root_impact_names_the_bad_argument(arguments: tuple[float, float, float], name: str) -> None:
+def test_square_root_impact_names_the_bad_argument(
+    arguments: tuple[float, float, float], name: str
+) -> None:
     with pytest.raises(MalformedPlanRequest, match=name):
         square_root_impact(*arguments)
 

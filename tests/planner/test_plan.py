@@ -10,10 +10,10 @@ from hedgekeeper.planner.plan import build_plan
 
 
 def test_plan_reports_trades_greeks_margin_and_costs_split() -> None:
-    call = option("BTC-C", delta=0.5, gamma=300.0, vega=100.0, position=1.0, initial_margin_long_usd=5_000.0,
-                  initial_margin_short_usd=15_000.0)
-    request = PlanRequest(greeks={DELTA: 1.0, GAMMA: 0.0, VEGA: -50.0}, goal={GAMMA: (-100.0, 100.0)},
-                          candidates=[perpetual(), call])
+    call = option("BTC-C", delta=0.5, gamma=300.0, vega=100.0, position=1.0,
+                  initial_margin_long_usd=5_000.0, initial_margin_short_usd=15_000.0)
+    request = PlanRequest(greeks={DELTA: 1.0, GAMMA: 0.0, VEGA: -50.0},
+                          goal={GAMMA: (-100.0, 100.0)}, candidates=[perpetual(), call])
     plan = build_plan(request, [0, -13], PlanStatus.OPTIMAL, 0.0, 0.01)
     [trade] = plan.trades
     assert (trade.instrument_id, trade.lots, trade.contracts) == ("BTC-C", -13, -1.3)

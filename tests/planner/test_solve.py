@@ -8,8 +8,18 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from planner.brute_force import DELTA, GAMMA, VEGA, WEIGHT, admissible, brute_force, option, perpetual, \
-    shortfall_and_cost
+from planner.brute_force import (
+    DELTA,
+    GAMMA,
+    VEGA,
+    WEIGHT,
+    admissible,
+    brute_force,
+    option,
+    perpetual,
+    shortfall_and_cost,
+)
+from planner.typical import typical_candidates, typical_request
 from scipy.optimize import milp as real_milp
 
 from hedgekeeper.planner import (
@@ -63,14 +73,17 @@ def test_delta_only_hedge_trades_the_fewest_lots_that_reach_the_band_edge(
     step = contract_delta * lot_size
     if upper - lower < abs(step):
         return  # the interval is widened to one lot step: covered by the hedge-to-target tests
-    request = PlanRequest(greeks={DELTA: delta}, goal={DELTA: (lower, upper)},
-                          candidates=[perpetual(sensitivities={DELTA: contract_delta}, lot_size=lot_size)])
+    perp = perpetual(sensitivities={DELTA: contract_delta}, lot_size=lot_size)
+    request = PlanRequest(greeks={DELTA: delta}, goal={DELTA: (lower, upper)}, candidates=[perp])
     plan = plan_trades(request)
 
-    # Fewest lots n with lower <= delta + step n <= upper, up to the 1e-6-lot round-off the plan allows.
-    needed = ((upper if delta > upper else lower) - delta) / step if not lower <= delta <= upper else 0.0
-    expected = math.floor(needed + 1e-6) if (delta > upper) == (step > 0) else math.ceil(needed - 1e-6)
-    expected = 0 if lower <= delta <= upper else expected
+    # The fewest lots n with lower <= delta + step n <= upper, up to the plan's 1e-6-lot round-off.
+    if lower <= delta <= upper:
+        expected = 0
+    else:
+        needed = ((upper if delta > upper else lower) - delta) / step
+        sells = (delta > upper) == (step > 0)
+        expected = math.floor(needed + 1e-6) if sells else math.ceil(needed - 1e-6)
     assert plan.status is (PlanStatus.INSIDE_GOAL if expected == 0 else PlanStatus.OPTIMAL)
     assert [trade.lots for trade in plan.trades] == ([expected] if expected else [])
     _assert_inside(plan, request)
@@ -100,10 +113,12 @@ def test_options_fix_gamma_and_vega_and_the_perpetual_fixes_their_delta() -> Non
     _assert_inside(plan, request)
     trades = _contracts(plan)
     assert all(trades.get(c.instrument_id, 0.0) >= 0 for c in (CALL, far_call))  # options bought
-    option_delta = sum(trades.get(c.instrument_id, 0.0) * c.sensitivity(DELTA) for c in (CALL, far_call))
+    option_delta = sum(trades.get(c.instrument_id, 0.0) * c.sensitivity(DELTA)
+                       for c in (CALL, far_call))
     assert option_delta + 0.2 > 0.5  # the options alone would push delta above its band
     perp_delta = trades["BTC-PERPETUAL.DERIBIT"] * 1e-4
-    assert perp_delta == pytest.approx(0.5 - 0.2 - option_delta, abs=1e-4)  # to the band edge, within a lot
+    # The perpetual brings delta back to the band's edge, within one lot.
+    assert perp_delta == pytest.approx(0.5 - 0.2 - option_delta, abs=1e-4)
 
 
 def test_a_put_offsets_the_calls_delta_when_that_is_cheaper_than_the_perpetual() -> None:
@@ -118,7 +133,8 @@ def test_a_put_offsets_the_calls_delta_when_that_is_cheaper_than_the_perpetual()
 
 
 def test_gamma_band_with_no_options_reports_the_residual_and_still_hedges_delta() -> None:
-    request = PlanRequest(greeks={DELTA: 3.4, GAMMA: -20_000.0}, goal={DELTA: (-2.5, 2.5), GAMMA: (-5_000.0, 5_000.0)},
+    request = PlanRequest(greeks={DELTA: 3.4, GAMMA: -20_000.0},
+                          goal={DELTA: (-2.5, 2.5), GAMMA: (-5_000.0, 5_000.0)},
                           candidates=[perpetual()])
     plan = plan_trades(request)
     assert plan.status is PlanStatus.GOAL_UNREACHABLE
@@ -135,19 +151,20 @@ def test_cheapest_venue_is_preferred() -> None:
     cheap = perpetual("BTCUSD-PERP.OTHER", cost_fraction=0.0002)
     request = PlanRequest(greeks={DELTA: 3.4}, goal={DELTA: (-2.5, 2.5)}, candidates=[dear, cheap])
     plan = plan_trades(request)
-    assert _contracts(plan) == {"BTCUSD-PERP.OTHER": -9000.0}
+    assert _contracts(plan) == {"BTCUSD-PERP.OTHER": -9000.0}  # nothing on the dearer venue
     assert plan.cost_usd == pytest.approx(9000 * 10.0 * 0.0002)
 
 
 def test_large_trade_splits_across_venues_as_brute_force_does() -> None:
     # Two venues, lots of 100 contracts; impact makes the cheap one dear beyond some size.
     def venue(instrument_id: str, cost_fraction: float, daily_volume: float) -> Candidate:
-        return perpetual(instrument_id, cost_fraction=cost_fraction, lot_size=100.0, min_position=-30_000.0,
-                         max_position=0.0, impact=square_root_impact(10.0, 0.03, daily_volume))
+        return perpetual(instrument_id, cost_fraction=cost_fraction, lot_size=100.0,
+                         min_position=-30_000.0, max_position=0.0,
+                         impact=square_root_impact(10.0, 0.03, daily_volume))
 
     request = PlanRequest(greeks={DELTA: 5.0}, goal={DELTA: (-2.5, 2.5)},
                           candidates=[venue("CHEAP", 0.0002, 2e6), venue("DEEP", 0.0005, 2e7)])
-    plan = plan_trades(request)
+    plan = plan_trades(request, relative_gap=0.0, absolute_gap_usd=0.0)
     best = brute_force(request, lot_bound=300)
     assert best.shortfall == 0.0
     assert plan.status is PlanStatus.OPTIMAL
@@ -178,8 +195,10 @@ def test_position_limit_alone_leaves_the_shortfall_reported() -> None:
 
 
 def test_margin_binds_and_the_venue_with_less_margin_takes_the_rest() -> None:
-    cheap = perpetual("CHEAP", cost_fraction=0.0002, initial_margin_short_usd=1.0, initial_margin_long_usd=1.0)
-    lean = perpetual("LEAN", cost_fraction=0.0005, initial_margin_short_usd=0.1, initial_margin_long_usd=0.1)
+    cheap = perpetual("CHEAP", cost_fraction=0.0002, initial_margin_short_usd=1.0,
+                      initial_margin_long_usd=1.0)
+    lean = perpetual("LEAN", cost_fraction=0.0005, initial_margin_short_usd=0.1,
+                     initial_margin_long_usd=0.1)
     request = PlanRequest(greeks={DELTA: 3.4}, goal={DELTA: (-2.5, 2.5)}, candidates=[cheap, lean],
                           margin_available_usd=3_000.0)
     plan = plan_trades(request)
@@ -189,7 +208,7 @@ def test_margin_binds_and_the_venue_with_less_margin_takes_the_rest() -> None:
 
 
 def test_closing_a_position_frees_margin_for_the_hedge() -> None:
-    # Short 4000 now: buying back frees margin, which the hedge may not need; selling more needs margin.
+    # Short 4000 now: buying those back frees margin, so a buy needs none available.
     perp = perpetual(position=-4_000.0, initial_margin_short_usd=1.0)
     request = PlanRequest(greeks={DELTA: -3.4}, goal={DELTA: (-2.5, 2.5)}, candidates=[perp],
                           margin_available_usd=0.0)
@@ -208,12 +227,14 @@ def test_minimum_size_overshoots_rather_than_trading_less() -> None:
 
 
 def test_hedge_to_target_lands_within_half_a_lot_step() -> None:
-    request = PlanRequest(greeks={DELTA: 0.12345678, GAMMA: -7_000.0}, goal={DELTA: (0.0, 0.0), GAMMA: (0.0, 0.0)},
+    request = PlanRequest(greeks={DELTA: 0.12345678, GAMMA: -7_000.0},
+                          goal={DELTA: (0.0, 0.0), GAMMA: (0.0, 0.0)},
                           candidates=[perpetual(), CALL])
     plan = plan_trades(request)
     assert plan.status is PlanStatus.OPTIMAL
     assert abs(plan.resulting_greeks[DELTA]) <= 0.5e-4 * (1 + 1e-9)
-    assert abs(plan.resulting_greeks[GAMMA]) <= 0.5 * 32.0 * (1 + 1e-9)  # half a 0.1 lot of the call
+    half_a_call_lot = 0.5 * 0.1 * 320.0
+    assert abs(plan.resulting_greeks[GAMMA]) <= half_a_call_lot * (1 + 1e-9)
     assert _contracts(plan)[CALL.instrument_id] == pytest.approx(21.9)
 
 
@@ -226,8 +247,8 @@ def test_hedge_to_target_with_explicit_tolerance() -> None:
 
 
 def test_hedge_to_exact_target_off_the_lot_grid_reports_the_nearest_residual() -> None:
-    request = PlanRequest(greeks={DELTA: 0.12345678}, goal={DELTA: (0.0, 0.0)}, candidates=[perpetual()],
-                          tolerance={DELTA: 0.0})
+    request = PlanRequest(greeks={DELTA: 0.12345678}, goal={DELTA: (0.0, 0.0)},
+                          candidates=[perpetual()], tolerance={DELTA: 0.0})
     plan = plan_trades(request)
     assert plan.status is PlanStatus.GOAL_UNREACHABLE
     assert _contracts(plan) == {"BTC-PERPETUAL.DERIBIT": -1235.0}
@@ -278,7 +299,7 @@ def small_requests(draw: st.DrawFn) -> PlanRequest:
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(request=small_requests())
 def test_planner_matches_brute_force_on_small_cases(request: PlanRequest) -> None:
-    plan = plan_trades(request)
+    plan = plan_trades(request, relative_gap=0.0, absolute_gap_usd=0.0)
     best = brute_force(request, lot_bound=8)
     lots = _lots(plan, request)[np.newaxis]
     assert admissible(request, lots)[0]
@@ -288,6 +309,7 @@ def test_planner_matches_brute_force_on_small_cases(request: PlanRequest) -> Non
     assert cost == pytest.approx(plan.cost_usd, rel=1e-12, abs=1e-12)
     assert plan.reaches_goal == (best.shortfall == 0.0)
     assert (plan.status is PlanStatus.GOAL_UNREACHABLE) == (best.shortfall > 0.0)
+    assert plan.cost_lower_bound_usd <= best.cost_usd * (1 + 1e-9) + 1e-9
 
 
 # --- random feasible requests, realistic magnitudes ----------------------------------------------
@@ -297,7 +319,8 @@ def test_planner_matches_brute_force_on_small_cases(request: PlanRequest) -> Non
 def feasible_requests(draw: st.DrawFn) -> PlanRequest:
     """Draw candidates and a lot vector, then a goal and limits that this lot vector meets."""
     count = draw(st.integers(1, 8))
-    greeks = draw(st.lists(st.sampled_from([*_GREEKS, WEIGHT]), min_size=1, max_size=4, unique=True))
+    greeks = draw(st.lists(st.sampled_from([*_GREEKS, WEIGHT]), min_size=1, max_size=4,
+                           unique=True))
     magnitude = {DELTA: 1.0, GAMMA: 300.0, VEGA: 100.0, WEIGHT: 0.01}
     candidates, feasible_lots = [], []
     for index in range(count):
@@ -325,12 +348,14 @@ def feasible_requests(draw: st.DrawFn) -> PlanRequest:
     contracts = np.array(feasible_lots) * [c.lot_size for c in candidates]
     goal = {}
     for greek in greeks:
-        reached = current[greek] + sum(c.sensitivity(greek) * x for c, x in zip(candidates, contracts, strict=True))
+        moves = [c.sensitivity(greek) * x for c, x in zip(candidates, contracts, strict=True)]
+        reached = current[greek] + sum(moves)
         below, above = (draw(st.floats(0.0, 3.0)) * magnitude[greek] for _ in range(2))
         goal[greek] = (reached - below, reached + above)
     margin = sum(float(c.initial_margin_usd(x)) for c, x in zip(candidates, contracts, strict=True))
     available = draw(st.sampled_from([margin, 1.5 * margin, math.inf]))
-    return PlanRequest(greeks=current, goal=goal, candidates=candidates, margin_available_usd=available)
+    return PlanRequest(greeks=current, goal=goal, candidates=candidates,
+                       margin_available_usd=available)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -340,6 +365,44 @@ def test_plan_of_a_feasible_request_is_inside_every_band(request: PlanRequest) -
     assert plan.status in (PlanStatus.OPTIMAL, PlanStatus.INSIDE_GOAL)
     _assert_inside(plan, request)
     assert admissible(request, _lots(plan, request)[np.newaxis])[0]
+    _assert_within_default_gap(plan)
+
+
+def _assert_within_default_gap(plan: Plan) -> None:
+    accepted_usd = max(1e-3 * plan.cost_usd, 0.01)
+    noise_usd = 1e-9 * max(plan.cost_usd, 1.0)
+    assert plan.cost_usd - plan.cost_lower_bound_usd <= accepted_usd + noise_usd
+
+
+def test_typical_delta_hedge_is_settled_by_rounding_without_branch_and_bound(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    branch_and_bound = []
+
+    def counting(*args: object, **kwargs: object) -> object:
+        branch_and_bound.append(kwargs.get("integrality") is not None)
+        return real_milp(*args, **kwargs)
+
+    monkeypatch.setattr(solve_module, "milp", counting)
+    rng = np.random.default_rng(7)
+    candidates = typical_candidates()
+    for _ in range(10):
+        request = typical_request(rng, three_greeks=False, candidates=candidates)
+        plan = plan_trades(request)
+        _assert_inside(plan, request)
+        _assert_within_default_gap(plan)
+    assert branch_and_bound and not any(branch_and_bound)
+
+
+def test_typical_gamma_and_vega_hedge_is_within_the_gap_of_the_least_cost() -> None:
+    rng = np.random.default_rng(7)
+    candidates = typical_candidates()
+    for _ in range(3):
+        request = typical_request(rng, three_greeks=True, candidates=candidates)
+        plan = plan_trades(request)
+        assert plan.status is PlanStatus.OPTIMAL
+        _assert_inside(plan, request)
+        _assert_within_default_gap(plan)
 
 
 # --- solver outcomes ---------------------------------------------------------------------------
@@ -351,8 +414,7 @@ def test_time_limit_with_a_solution_is_reported_not_raised(monkeypatch: pytest.M
         result.status = 1
         return result
 
-    monkeypatch.setattr(solve_module, "milp", stopped_early)
-    monkeypatch.setattr(solve_module, "round_relaxation", lambda request, lots: None)
+    monkeypatch.setattr(solve_module, "milp", stopped_early)  # the relaxation too: not rounded
     request = PlanRequest(greeks={DELTA: 3.4}, goal={DELTA: (-2.5, 2.5)}, candidates=[perpetual()])
     plan = plan_trades(request)
     assert plan.status is PlanStatus.TIME_LIMITED and plan.reaches_goal
@@ -370,10 +432,18 @@ def test_solver_failure_raises_planner_failed(monkeypatch: pytest.MonkeyPatch) -
         plan_trades(request)
 
 
-def test_non_positive_time_limit_is_malformed() -> None:
+@pytest.mark.parametrize(
+    ("settings", "problem"),
+    [
+        ({"time_limit_s": 0}, "time_limit_s must be > 0, got 0"),
+        ({"relative_gap": -0.1}, "relative_gap must be a finite number >= 0, got -0.1"),
+        ({"absolute_gap_usd": math.nan}, "absolute_gap_usd must be a finite number >= 0, got nan"),
+    ],
+)
+def test_bad_solver_setting_is_malformed(settings: dict, problem: str) -> None:
     request = PlanRequest(greeks={DELTA: 3.4}, goal={DELTA: (-2.5, 2.5)}, candidates=[perpetual()])
-    with pytest.raises(MalformedPlanRequest, match="time_limit_s must be > 0, got 0"):
-        plan_trades(request, time_limit_s=0)
+    with pytest.raises(MalformedPlanRequest, match=problem):
+        plan_trades(request, **settings)
 
 
 def test_no_candidates_at_all_reports_the_violation() -> None:

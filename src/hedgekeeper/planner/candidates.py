@@ -22,6 +22,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from hedgekeeper.planner.errors import MalformedPlanRequest
 from hedgekeeper.planner.impact import ImpactCurve
+from hedgekeeper.planner.validation import as_greek, require_number
 from hedgekeeper.policy.decision import Greek
 from hedgekeeper.portfolio.instruments import Instrument
 
@@ -30,41 +31,6 @@ FloatArray = NDArray[np.float64]
 # Relative slack when dividing a position range by the lot size, so that 6.3 / 0.1
 # counts as 63 lots rather than 62.999...
 _LOT_ROUNDING = 1e-9
-
-
-def as_greek(key: object, where: str) -> Greek:
-    """Return ``key`` as a ``Greek`` (a member or its value, e.g. ``"delta_coin"``).
-
-    Raises
-    ------
-    MalformedPlanRequest
-        Naming ``where``, the key and the Greeks known.
-    """
-    try:
-        return Greek(key)
-    except ValueError:
-        known = ", ".join(greek.value for greek in Greek)
-        raise MalformedPlanRequest(f"{where}: unknown Greek {key!r}; expected one of {known}") from None
-
-
-def require_number(value: Any, where: str, *, minimum: float | None = None, strict: bool = False,
-                   allow_infinite: bool = False) -> float:
-    """Return ``value`` as a float after checking that it is a number in range.
-
-    Raises
-    ------
-    MalformedPlanRequest
-        Naming ``where`` and the value if it is not a number, is NaN, is infinite
-        (unless allowed) or lies below ``minimum`` (at or below it if ``strict``).
-    """
-    if isinstance(value, bool) or not isinstance(value, int | float | np.floating | np.integer):
-        raise MalformedPlanRequest(f"{where} must be a number, got {value!r}")
-    number = float(value)
-    if math.isnan(number) or (math.isinf(number) and not allow_infinite):
-        raise MalformedPlanRequest(f"{where} must be a {'' if allow_infinite else 'finite '}number, got {number}")
-    if minimum is not None and (number <= minimum if strict else number < minimum):
-        raise MalformedPlanRequest(f"{where} must be {'>' if strict else '>='} {minimum:g}, got {number}")
-    return number
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -104,7 +70,8 @@ class Candidate:
     One Deribit BTC perpetual contract is 10 USD of face: 1e-4 BTC of delta at 100,000.
 
     >>> perpetual = Candidate(instrument_id="BTC-PERPETUAL.DERIBIT",
-    ...     sensitivities={Greek.DELTA_COIN: 1e-4}, price_usd=10.0, cost_fraction=0.0005, lot_size=1.0)
+    ...     sensitivities={Greek.DELTA_COIN: 1e-4}, price_usd=10.0, cost_fraction=0.0005,
+    ...     lot_size=1.0)
     >>> perpetual.trade_cost_usd([-9000.0])
     (array([45.]), array([0.]))
     """
@@ -124,10 +91,14 @@ class Candidate:
 
     def __post_init__(self) -> None:
         if not isinstance(self.instrument_id, str) or not self.instrument_id:
-            raise MalformedPlanRequest(f"candidate id must be a non-empty string, got {self.instrument_id!r}")
+            raise MalformedPlanRequest(
+                f"candidate id must be a non-empty string, got {self.instrument_id!r}"
+            )
         where = f"candidate {self.instrument_id!r}"
         if not isinstance(self.sensitivities, Mapping):
-            raise MalformedPlanRequest(f"{where}: sensitivities must be a mapping from Greek to a number")
+            raise MalformedPlanRequest(
+                f"{where}: sensitivities must be a mapping from Greek to a number"
+            )
         sensitivities = {
             as_greek(greek, where): require_number(value, f"{where}: sensitivity {greek}")
             for greek, value in self.sensitivities.items()
@@ -145,12 +116,16 @@ class Candidate:
             "initial_margin_short_usd": {"minimum": 0.0},
         }
         for name, limits in checks.items():
-            object.__setattr__(self, name, require_number(getattr(self, name), f"{where}: {name}", **limits))
+            number = require_number(getattr(self, name), f"{where}: {name}", **limits)
+            object.__setattr__(self, name, number)
         if not isinstance(self.impact, ImpactCurve):
-            raise MalformedPlanRequest(f"{where}: impact must be an ImpactCurve, got {self.impact!r}")
+            raise MalformedPlanRequest(
+                f"{where}: impact must be an ImpactCurve, got {self.impact!r}"
+            )
         if self.min_position > self.max_position:
             raise MalformedPlanRequest(
-                f"{where}: min_position {self.min_position} is above max_position {self.max_position}"
+                f"{where}: min_position {self.min_position} is above max_position"
+                f" {self.max_position}"
             )
         if self.min_lots > 1 and not all(map(math.isfinite, self.lot_range)):
             raise MalformedPlanRequest(
@@ -160,11 +135,12 @@ class Candidate:
 
     @classmethod
     def from_instrument(cls, instrument: Instrument, **fields: Any) -> Candidate:
-        """Return the candidate of ``instrument``: its id, lot and minimum size, plus ``fields``.
+        """Return the candidate of ``instrument``: its id, lot and minimum size, and ``fields``.
 
         >>> from hedgekeeper.portfolio.instruments import example_instruments
         >>> call = Candidate.from_instrument(example_instruments()[1],
-        ...     sensitivities={"gamma_usd_per_pct": 310.0}, price_usd=5_000.0, cost_fraction=0.003)
+        ...     sensitivities={"gamma_usd_per_pct": 310.0}, price_usd=5_000.0,
+        ...     cost_fraction=0.003)
         >>> call.lot_size, call.min_size
         (0.1, 0.1)
         """
@@ -181,7 +157,7 @@ class Candidate:
 
     @property
     def min_lots(self) -> int:
-        """Return the smallest non-zero trade in lots: ``min_size`` rounded up to lots, at least 1."""
+        """Return the smallest non-zero trade in lots: ``min_size`` rounded up, at least 1."""
         return max(1, math.ceil(self.min_size / self.lot_size - _LOT_ROUNDING))
 
     @property
@@ -193,10 +169,11 @@ class Candidate:
         """
         lowest = (min(self.min_position, self.position) - self.position) / self.lot_size
         highest = (max(self.max_position, self.position) - self.position) / self.lot_size
-        return (
-            math.ceil(lowest - _LOT_ROUNDING * max(1.0, abs(lowest))) if math.isfinite(lowest) else lowest,
-            math.floor(highest + _LOT_ROUNDING * max(1.0, abs(highest))) if math.isfinite(highest) else highest,
-        )
+        if math.isfinite(lowest):
+            lowest = math.ceil(lowest - _LOT_ROUNDING * max(1.0, abs(lowest)))
+        if math.isfinite(highest):
+            highest = math.floor(highest + _LOT_ROUNDING * max(1.0, abs(highest)))
+        return lowest, highest
 
     def trade_cost_usd(self, contracts: ArrayLike) -> tuple[FloatArray, FloatArray]:
         """Return the (fee and spread, impact) cost of trading ``contracts`` (signed), USD.
@@ -210,9 +187,9 @@ class Candidate:
     def initial_margin_usd(self, position: ArrayLike) -> FloatArray:
         """Return the initial margin of holding ``position`` contracts (signed), USD.
 
-        ``initial_margin_long_usd * max(position, 0) + initial_margin_short_usd * max(-position, 0)``.
+        ``initial_margin_long_usd * max(position, 0)
+        + initial_margin_short_usd * max(-position, 0)``.
         """
         held = np.asarray(position, dtype=np.float64)
-        return self.initial_margin_long_usd * np.maximum(held, 0.0) + self.initial_margin_short_usd * np.maximum(
-            -held, 0.0
-        )
+        long_usd = self.initial_margin_long_usd * np.maximum(held, 0.0)
+        return long_usd + self.initial_margin_short_usd * np.maximum(-held, 0.0)

@@ -11,11 +11,11 @@ margin rates ``M⁺_i``, ``M⁻_i`` (USD per contract held long, short), lot ran
 
 Variables::
 
-    n_i  integer in [nlo_i, nhi_i]   lots traded, signed; the trade is x_i = L_i n_i contracts
-    b_ik, s_ik in [0, w_ik]          contracts bought, sold on impact segment k
-    t_i >= 0                         initial margin after the trade, USD      (margin rows only)
-    y⁺_i, y⁻_i in {0, 1}             buy, sell switches                       (min_lots_i > 1 only)
-    v⁻_g, v⁺_g >= 0                  shortfall below l_g, excess above u_g, in units of S_g
+    n_i integer in [nlo_i, nhi_i]  lots traded, signed: the trade is x_i = L_i n_i contracts
+    b_ik, s_ik in [0, w_ik]        contracts bought, sold on impact segment k
+    t_i >= 0                       initial margin after the trade, USD  (margin rows only)
+    y⁺_i, y⁻_i in {0, 1}           buy, sell switches                   (min_lots_i > 1 only)
+    v⁻_g, v⁺_g >= 0                shortfall below l_g, excess above u_g, in units of S_g
 
 Cost objective (USD)::
 
@@ -23,12 +23,14 @@ Cost objective (USD)::
 
 Rows::
 
-    sum_k b_ik - sum_k s_ik - L_i n_i = 0                                  net trade, each i
-    (l_g - G_g) / S_g <= sum_i a_ig L_i n_i / S_g + v⁻_g - v⁺_g <= (u_g - G_g) / S_g     each g
-    t_i >= M⁺_i (p_i + L_i n_i),   t_i >= -M⁻_i (p_i + L_i n_i)             margin epigraph
-    sum_i t_i <= max(A, 0) + sum_i IM_i(p_i)                                margin, if A < inf
-    q_i y⁺_i <= sum_k b_ik <= L_i nhi_i y⁺_i,   q_i y⁻_i <= sum_k s_ik <= -L_i nlo_i y⁻_i
-    y⁺_i + y⁻_i <= 1                                                        minimum size
+    sum_k b_ik - sum_k s_ik - L_i n_i = 0                           net trade, each i
+    (l_g - G_g) / S_g <= sum_i a_ig L_i n_i / S_g + v⁻_g - v⁺_g
+                      <= (u_g - G_g) / S_g                          Greek g, each g
+    t_i >= M⁺_i (p_i + L_i n_i),  t_i >= -M⁻_i (p_i + L_i n_i)      margin epigraph
+    sum_i t_i <= max(A, 0) + sum_i IM_i(p_i)                        margin, if A < inf
+    q_i y⁺_i <= sum_k b_ik <= L_i nhi_i y⁺_i                        minimum size:
+    q_i y⁻_i <= sum_k s_ik <= -L_i nlo_i y⁻_i                         one side at a time,
+    y⁺_i + y⁻_i <= 1                                                  at least q_i
 
 Why it is exact. The marginal costs rise along the segments, so a cheaper segment
 is always filled before a dearer one and ``sum_k m_ik b_ik`` is the impact curve at
@@ -46,10 +48,17 @@ minimum, minimise the cost. Trading nothing satisfies every row but the Greeks'
 (a position beyond its limit may stay, a negative margin balance counts as 0), so
 the fallback always has a solution.
 
+The impact segments are put on the lot grid first: a breakpoint between two lot
+multiples is replaced by both, with the chord between them. The curve stays convex
+and unchanged at every whole number of lots (the only sizes a plan trades), and
+the linear relaxation gets tighter: at its vertices, only candidates that fill a
+binding Greek or margin row trade a fraction of a lot (``rounding.py``).
+
 The Greek rows are divided by ``S_g``, the finest lot step of Greek ``g``, so that
 their coefficients are of comparable size across units (coin, USD per 1%, USD per
 vol point, decimal) and HiGHS' absolute feasibility tolerance (1e-7) is a ten
-millionth of a lot, far below the ``INSIDE_SLACK`` a plan is checked against.
+millionth of a lot, far below the ``INSIDE_SLACK`` a plan is checked against. A
+candidate that cannot trade keeps its lots at 0 and stays out of these rows.
 """
 
 from __future__ import annotations
@@ -96,8 +105,10 @@ class Formulation:
     lots_index: IntArray
 
     def bounds(self, *, allow_shortfall: bool) -> Bounds:
-        """Return (copies of) the variables' bounds, the ``v`` variables fixed at 0 unless ``allow_shortfall``."""
-        upper = self.upper.copy() if allow_shortfall else np.where(self.shortfall > 0, 0.0, self.upper)
+        """Return copies of the variables' bounds, ``v`` fixed at 0 unless ``allow_shortfall``."""
+        upper = self.upper.copy()
+        if not allow_shortfall:
+            upper[self.shortfall > 0] = 0.0
         return Bounds(self.lower.copy(), upper)
 
 
@@ -113,7 +124,9 @@ class _Builder:
         self.row_lower: list[float] = []
         self.row_upper: list[float] = []
 
-    def column(self, lower: float, upper: float, *, cost: float = 0.0, integer: bool = False) -> int:
+    def column(
+        self, lower: float, upper: float, *, cost: float = 0.0, integer: bool = False
+    ) -> int:
         self.cost.append(cost)
         self.lower.append(lower)
         self.upper.append(upper)
@@ -122,7 +135,9 @@ class _Builder:
 
     def row(self, coefficients: dict[int, float], lower: float, upper: float) -> None:
         index = len(self.row_lower)
-        self.entries.extend((index, column, value) for column, value in coefficients.items() if value != 0.0)
+        self.entries.extend(
+            (index, column, value) for column, value in coefficients.items() if value != 0.0
+        )
         self.row_lower.append(lower)
         self.row_upper.append(upper)
 
@@ -131,23 +146,23 @@ class _Builder:
         return coo_array((values, (rows, columns)), shape=(len(self.row_lower), len(self.cost)))
 
 
-def _lot_grid_segments(candidate: Candidate) -> list[tuple[float, float]]:
-    """Return (width in contracts, marginal cost USD per contract) of the impact curve on the lot grid.
+def lot_grid_segments(candidate: Candidate) -> list[tuple[float, float]]:
+    """Return (width in contracts, marginal cost USD per contract) of the impact on the lot grid.
 
     Each breakpoint between two lot multiples is replaced by those two multiples,
     and the curve by its chords between them: still convex, equal to the curve at
     every whole number of lots, and with every segment a whole number of lots wide.
     """
     impact, lot = candidate.impact, candidate.lot_size
-    steps = np.asarray(impact.breakpoints_contracts) / lot
-    grid = np.unique(np.concatenate((np.floor(steps + _ON_GRID), np.ceil(steps - _ON_GRID)))) * lot
-    grid = grid[grid > 0]
-    if grid.size == 0:
-        return [(math.inf, impact.marginal_cost_usd[0])]
-    costs = impact.cost_usd(np.concatenate(([0.0], grid)))
-    chords = np.diff(costs) / np.diff(np.concatenate(([0.0], grid)))
-    widths = np.diff(np.concatenate(([0.0], grid)))
-    return [*zip(widths.tolist(), chords.tolist(), strict=True), (math.inf, impact.marginal_cost_usd[-1])]
+    tail = (math.inf, impact.marginal_cost_usd[-1])
+    if not impact.breakpoints_contracts:
+        return [tail]
+    in_lots = np.asarray(impact.breakpoints_contracts) / lot
+    grid = np.unique(np.concatenate((np.floor(in_lots + _ON_GRID), np.ceil(in_lots - _ON_GRID))))
+    grid = grid[grid > 0] if grid.max() > 0 else np.array([1.0])  # breakpoints all below a lot
+    points = np.concatenate(([0.0], grid * lot))
+    chords = np.diff(impact.cost_usd(points)) / np.diff(points)
+    return [*zip(np.diff(points).tolist(), chords.tolist(), strict=True), tail]
 
 
 def build_formulation(request: PlanRequest) -> Formulation:
@@ -158,9 +173,10 @@ def build_formulation(request: PlanRequest) -> Formulation:
     >>> from hedgekeeper.planner.candidates import Candidate
     >>> from hedgekeeper.policy.decision import Greek
     >>> perpetual = Candidate(instrument_id="BTC-PERPETUAL.DERIBIT",
-    ...     sensitivities={Greek.DELTA_COIN: 1e-4}, price_usd=10.0, cost_fraction=0.0005, lot_size=1.0)
-    >>> request = PlanRequest(greeks={Greek.DELTA_COIN: 3.4}, goal={Greek.DELTA_COIN: (-2.5, 2.5)},
-    ...     candidates=[perpetual])
+    ...     sensitivities={Greek.DELTA_COIN: 1e-4}, price_usd=10.0, cost_fraction=0.0005,
+    ...     lot_size=1.0)
+    >>> request = PlanRequest(greeks={Greek.DELTA_COIN: 3.4},
+    ...     goal={Greek.DELTA_COIN: (-2.5, 2.5)}, candidates=[perpetual])
     >>> formulation = build_formulation(request)
     >>> formulation.cost_usd, formulation.rows.A.shape
     (array([0.   , 0.005, 0.005, 0.   , 0.   ]), (2, 5))
@@ -173,19 +189,23 @@ def build_formulation(request: PlanRequest) -> Formulation:
         lots = builder.column(lowest, highest, integer=True)
         lots_index.append(lots)
         proportional_usd = candidate.cost_fraction * candidate.price_usd
-        segments = _lot_grid_segments(candidate)
-        bought, sold = (
-            [builder.column(0.0, width, cost=proportional_usd + marginal) for width, marginal in segments]
-            for _side in ("bought", "sold")
-        )
-        builder.row({**{b: 1.0 for b in bought}, **{s: -1.0 for s in sold}, lots: -candidate.lot_size}, 0.0, 0.0)
+        segments = lot_grid_segments(candidate)
+
+        def segment_columns() -> list[int]:
+            return [builder.column(0.0, width, cost=proportional_usd + marginal)
+                    for width, marginal in segments]
+
+        bought, sold = segment_columns(), segment_columns()
+        net_trade = {**dict.fromkeys(bought, 1.0), **dict.fromkeys(sold, -1.0)}
+        builder.row({**net_trade, lots: -candidate.lot_size}, 0.0, 0.0)
 
         rates = (candidate.initial_margin_long_usd, candidate.initial_margin_short_usd)
         if margin_limited and any(rates):
             held = builder.column(0.0, math.inf)
             long_rate, short_rate = rates
-            builder.row({held: 1.0, lots: -long_rate * candidate.lot_size}, long_rate * candidate.position, math.inf)
-            builder.row({held: 1.0, lots: short_rate * candidate.lot_size}, -short_rate * candidate.position, math.inf)
+            for rate in (long_rate, -short_rate):  # t_i >= rate * (p_i + L_i n_i)
+                builder.row({held: 1.0, lots: -rate * candidate.lot_size},
+                            rate * candidate.position, math.inf)
             margin_terms.append((held, float(candidate.initial_margin_usd(candidate.position))))
 
         if candidate.min_lots > 1:
@@ -194,7 +214,7 @@ def build_formulation(request: PlanRequest) -> Formulation:
             for side, largest in ((bought, highest), (sold, -lowest)):
                 switch = builder.column(0.0, 1.0, integer=True)
                 switches.append(switch)
-                total = {column: 1.0 for column in side}
+                total = dict.fromkeys(side, 1.0)
                 builder.row({**total, switch: -largest * candidate.lot_size}, -math.inf, 0.0)
                 builder.row({**total, switch: -smallest}, 0.0, math.inf)
             builder.row(dict.fromkeys(switches, 1.0), -math.inf, 1.0)
@@ -202,12 +222,14 @@ def build_formulation(request: PlanRequest) -> Formulation:
     if margin_terms:
         held_now = sum(margin for _, margin in margin_terms)
         builder.row(
-            {held: 1.0 for held, _ in margin_terms}, -math.inf, max(request.margin_available_usd, 0.0) + held_now
+            dict.fromkeys((held for held, _ in margin_terms), 1.0),
+            -math.inf,
+            max(request.margin_available_usd, 0.0) + held_now,
         )
 
     greeks = request.constrained_greeks
     sensitivities = request.sensitivity_matrix(greeks)
-    # Lots of a candidate that cannot trade are fixed at 0: leave its (possibly huge) coefficients out.
+    # The lots of a candidate that cannot trade are fixed at 0: leave out its coefficients.
     lot_sizes = np.array([0.0 if c.lot_range == (0, 0) else c.lot_size for c in request.candidates])
     shortfall_columns = []
     for row, greek in zip(sensitivities, greeks, strict=True):
@@ -218,7 +240,8 @@ def build_formulation(request: PlanRequest) -> Formulation:
         shortfall_columns += [below, above]
         coefficients = dict(zip(lots_index, row * lot_sizes / scale, strict=True))
         current = request.greeks[greek]
-        builder.row({**coefficients, below: 1.0, above: -1.0}, (lower - current) / scale, (upper - current) / scale)
+        builder.row({**coefficients, below: 1.0, above: -1.0},
+                    (lower - current) / scale, (upper - current) / scale)
 
     shortfall = np.zeros(len(builder.cost))
     shortfall[shortfall_columns] = 1.0
@@ -228,6 +251,8 @@ def build_formulation(request: PlanRequest) -> Formulation:
         integrality=np.array(builder.integer, dtype=np.int64),
         lower=np.array(builder.lower),
         upper=np.array(builder.upper),
-        rows=LinearConstraint(builder.matrix(), np.array(builder.row_lower), np.array(builder.row_upper)),
+        rows=LinearConstraint(
+            builder.matrix(), np.array(builder.row_lower), np.array(builder.row_upper)
+        ),
         lots_index=np.array(lots_index, dtype=np.int64),
     )

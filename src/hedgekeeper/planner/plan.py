@@ -23,8 +23,8 @@ class PlanStatus(StrEnum):
 
     INSIDE_GOAL = "inside_goal"  # every Greek already inside its goal: nothing to trade
     OPTIMAL = "optimal"  # the goal is reached at the least cost, within the accepted gap
-    TIME_LIMITED = "time_limited"  # the goal is reached; the time limit stopped the proof of least cost
-    GOAL_UNREACHABLE = "goal_unreachable"  # no trades reach the goal: the shortfall is minimised, then the cost
+    TIME_LIMITED = "time_limited"  # the goal is reached; the time limit cut the proof of least cost
+    GOAL_UNREACHABLE = "goal_unreachable"  # no trades reach the goal: least shortfall, then cost
 
 
 @dataclass(frozen=True)
@@ -106,13 +106,17 @@ class Plan:
 _STATUS_WORDS = {
     PlanStatus.INSIDE_GOAL: "already inside the goal",
     PlanStatus.OPTIMAL: "goal reached at least cost (within the accepted gap)",
-    PlanStatus.TIME_LIMITED: "goal reached; time limit hit before least cost was proven",
-    PlanStatus.GOAL_UNREACHABLE: "goal unreachable within the limits; shortfall minimised, then cost",
+    PlanStatus.TIME_LIMITED: "goal reached (time limit hit before least cost was proven)",
+    PlanStatus.GOAL_UNREACHABLE: "goal unreachable within the limits (least shortfall, then cost)",
 }
 
 
 def build_plan(
-    request: PlanRequest, lots: ArrayLike, status: PlanStatus, cost_lower_bound_usd: float, solve_time_s: float
+    request: PlanRequest,
+    lots: ArrayLike,
+    status: PlanStatus,
+    cost_lower_bound_usd: float,
+    solve_time_s: float,
 ) -> Plan:
     """Return the plan of trading ``lots`` (one signed integer per candidate) for ``request``.
 
@@ -120,23 +124,25 @@ def build_plan(
     --------
     >>> from hedgekeeper.planner.candidates import Candidate
     >>> perpetual = Candidate(instrument_id="BTC-PERPETUAL.DERIBIT",
-    ...     sensitivities={Greek.DELTA_COIN: 1e-4}, price_usd=10.0, cost_fraction=0.0005, lot_size=1.0)
-    >>> request = PlanRequest(greeks={Greek.DELTA_COIN: 3.4}, goal={Greek.DELTA_COIN: (-2.5, 2.5)},
-    ...     candidates=[perpetual])
+    ...     sensitivities={Greek.DELTA_COIN: 1e-4}, price_usd=10.0, cost_fraction=0.0005,
+    ...     lot_size=1.0)
+    >>> request = PlanRequest(greeks={Greek.DELTA_COIN: 3.4},
+    ...     goal={Greek.DELTA_COIN: (-2.5, 2.5)}, candidates=[perpetual])
     >>> plan = build_plan(request, [-8000], PlanStatus.GOAL_UNREACHABLE, 40.0, 0.0)
     >>> plan.cost_usd, round(plan.violations[Greek.DELTA_COIN], 12)
     (40.0, 0.1)
-    >>> plan.message
-    'goal unreachable within the limits; shortfall minimised, then cost; delta_coin 2.6 above goal upper 2.5 by 0.1'
+    >>> plan.message.split("; ")[1]
+    'delta_coin 2.6 above goal upper 2.5 by 0.1'
     """
     lot_counts = np.rint(np.asarray(lots, dtype=np.float64)).astype(np.int64)
-    # Lots times the lot size in decimal, so that 3 lots of 0.1 are 0.3 contracts, not 0.30000000000000004.
-    contracts = np.array(
-        [float(Decimal(repr(c.lot_size)) * int(n)) for c, n in zip(request.candidates, lot_counts, strict=True)],
-        dtype=np.float64,
-    )
+    # Lots times the lot size in decimal: 3 lots of 0.1 are 0.3 contracts, not 0.30000000000000004.
+    contracts = np.array([
+        float(Decimal(repr(candidate.lot_size)) * int(count))
+        for candidate, count in zip(request.candidates, lot_counts, strict=True)
+    ])
     greeks = tuple(request.greeks)
-    resulting = np.array([request.greeks[greek] for greek in greeks]) + request.sensitivity_matrix(greeks) @ contracts
+    current = np.array([request.greeks[greek] for greek in greeks])
+    resulting = current + request.sensitivity_matrix(greeks) @ contracts
     resulting_greeks = dict(zip(greeks, resulting.tolist(), strict=True))
 
     trades = []
@@ -145,10 +151,12 @@ def build_plan(
         if count == 0:
             continue
         fees_usd, impact_usd = candidate.trade_cost_usd(size)
-        trades.append(Trade(candidate.instrument_id, int(count), float(size), float(fees_usd), float(impact_usd)))
-        margin_change_usd += float(
-            candidate.initial_margin_usd(candidate.position + size) - candidate.initial_margin_usd(candidate.position)
-        )
+        trades.append(Trade(
+            candidate.instrument_id, int(count), float(size), float(fees_usd), float(impact_usd)
+        ))
+        held = candidate.position
+        before_usd, after_usd = candidate.initial_margin_usd([held, held + size])
+        margin_change_usd += float(after_usd - before_usd)
 
     violations = {}
     words = [_STATUS_WORDS[status]]
@@ -157,7 +165,8 @@ def build_plan(
         if excess != 0.0:
             violations[greek] = excess
             edge, side = (upper, "above goal upper") if excess > 0 else (lower, "below goal lower")
-            words.append(f"{greek.value} {resulting_greeks[greek]:.6g} {side} {edge:.6g} by {abs(excess):.6g}")
+            value = resulting_greeks[greek]
+            words.append(f"{greek.value} {value:.6g} {side} {edge:.6g} by {abs(excess):.6g}")
     return Plan(
         status=status,
         trades=tuple(trades),

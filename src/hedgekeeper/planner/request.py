@@ -10,9 +10,10 @@ therefore widened to the *effective goal*::
 
 where ``step_g`` is the smallest change one lot of any tradable candidate makes to
 Greek ``g`` (changes below ``MATERIAL_STEP`` of the largest one, numerical noise such
-as a perpetual's 1e-15 of gamma, are left out). Left to its default, the widening only makes an interval at least one
-lot step wide (a target becomes ``target ± step_g / 2``) and leaves a wider band as
-it is, so that a hedge to a band edge ends inside the band, not half a lot outside.
+as a perpetual's 1e-15 of gamma, are left out). Left to its default, the widening
+only makes an interval at least one lot step wide (a target becomes
+``target ± step_g / 2``) and leaves a wider band as it is, so that a hedge to a band
+edge ends inside the band, not half a lot outside.
 
 Each Greek also has a *scale*, the unit its shortfall is measured in: ``step_g`` if
 positive, else the effective interval's width if finite and positive, else 1 (in
@@ -32,8 +33,9 @@ from functools import cached_property
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from hedgekeeper.planner.candidates import Candidate, as_greek, require_number
+from hedgekeeper.planner.candidates import Candidate
 from hedgekeeper.planner.errors import MalformedPlanRequest
+from hedgekeeper.planner.validation import as_greek, require_number
 from hedgekeeper.policy.decision import Decision, Greek, RiskSnapshot
 
 FloatArray = NDArray[np.float64]
@@ -71,9 +73,10 @@ class PlanRequest:
     Examples
     --------
     >>> perpetual = Candidate(instrument_id="BTC-PERPETUAL.DERIBIT",
-    ...     sensitivities={Greek.DELTA_COIN: 1e-4}, price_usd=10.0, cost_fraction=0.0005, lot_size=1.0)
-    >>> request = PlanRequest(greeks={Greek.DELTA_COIN: 3.4}, goal={Greek.DELTA_COIN: (0.0, 0.0)},
-    ...     candidates=[perpetual])
+    ...     sensitivities={Greek.DELTA_COIN: 1e-4}, price_usd=10.0, cost_fraction=0.0005,
+    ...     lot_size=1.0)
+    >>> request = PlanRequest(greeks={Greek.DELTA_COIN: 3.4},
+    ...     goal={Greek.DELTA_COIN: (0.0, 0.0)}, candidates=[perpetual])
     >>> request.effective_goal
     {<Greek.DELTA_COIN: 'delta_coin'>: (-5e-05, 5e-05)}
     """
@@ -85,46 +88,48 @@ class PlanRequest:
     tolerance: Mapping[Greek, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        where = "plan request"
         for name in ("greeks", "goal", "tolerance"):
             if not isinstance(getattr(self, name), Mapping):
-                raise MalformedPlanRequest(f"plan request: {name} must be a mapping keyed by Greek")
+                raise MalformedPlanRequest(f"{where}: {name} must be a mapping keyed by Greek")
         greeks = {
-            as_greek(greek, "plan request greeks"): require_number(value, f"plan request: current {greek}")
+            as_greek(greek, f"{where} greeks"): require_number(value, f"{where}: current {greek}")
             for greek, value in self.greeks.items()
         }
-        goal = {as_greek(greek, "plan request goal"): self._interval(greek, edges) for greek, edges in self.goal.items()}
-        missing = [greek.value for greek in goal if greek not in greeks]
+        goal = {
+            as_greek(greek, f"{where} goal"): _interval(edges, f"{where}: goal of {greek}")
+            for greek, edges in self.goal.items()
+        }
+        missing = ", ".join(greek.value for greek in goal if greek not in greeks)
         if missing:
-            raise MalformedPlanRequest(f"plan request: the goal constrains {', '.join(missing)} but greeks has no value")
+            raise MalformedPlanRequest(
+                f"{where}: the goal constrains {missing} but greeks has no value"
+            )
         tolerance = {
-            as_greek(greek, "plan request tolerance"): require_number(value, f"plan request: tolerance of {greek}",
-                                                                      minimum=0.0)
+            as_greek(greek, f"{where} tolerance"): require_number(
+                value, f"{where}: tolerance of {greek}", minimum=0.0
+            )
             for greek, value in self.tolerance.items()
         }
         candidates = tuple(self.candidates)
         for candidate in candidates:
             if not isinstance(candidate, Candidate):
-                raise MalformedPlanRequest(f"plan request: candidates must be Candidate, got {candidate!r}")
+                raise MalformedPlanRequest(
+                    f"{where}: candidates must be Candidate, got {candidate!r}"
+                )
         ids = [candidate.instrument_id for candidate in candidates]
         duplicated = sorted({i for i in ids if ids.count(i) > 1})
         if duplicated:
-            raise MalformedPlanRequest(f"plan request: candidate {duplicated[0]!r} is listed twice")
-        margin = require_number(self.margin_available_usd, "plan request: margin_available_usd", allow_infinite=True)
+            raise MalformedPlanRequest(f"{where}: candidate {duplicated[0]!r} is listed twice")
+        margin = require_number(
+            self.margin_available_usd, f"{where}: margin_available_usd", allow_infinite=True
+        )
         if margin == -math.inf:
-            raise MalformedPlanRequest("plan request: margin_available_usd must not be -inf")
-        for name, value in (("greeks", greeks), ("goal", goal), ("tolerance", tolerance),
-                            ("candidates", candidates), ("margin_available_usd", margin)):
+            raise MalformedPlanRequest(f"{where}: margin_available_usd must not be -inf")
+        checked = {"greeks": greeks, "goal": goal, "tolerance": tolerance, "candidates": candidates,
+                   "margin_available_usd": margin}
+        for name, value in checked.items():
             object.__setattr__(self, name, value)
-
-    @staticmethod
-    def _interval(greek: object, edges: object) -> tuple[float, float]:
-        where = f"plan request: goal of {greek}"
-        if not isinstance(edges, Sequence) or len(edges) != 2:
-            raise MalformedPlanRequest(f"{where} must be a (lower, upper) pair, got {edges!r}")
-        lower, upper = (require_number(edge, where, allow_infinite=True) for edge in edges)
-        if not lower <= upper:
-            raise MalformedPlanRequest(f"{where}: lower {lower} is above upper {upper}")
-        return lower, upper
 
     @classmethod
     def from_decision(
@@ -145,7 +150,8 @@ class PlanRequest:
         """
         if decision.underlying != risk.underlying:
             raise MalformedPlanRequest(
-                f"plan request: the decision is for {decision.underlying}, the risk for {risk.underlying}"
+                f"plan request: the decision is for {decision.underlying},"
+                f" the risk for {risk.underlying}"
             )
         return cls(
             greeks={greek: risk.value(greek) for greek in Greek},
@@ -161,21 +167,24 @@ class PlanRequest:
         return tuple(greek for greek in Greek if greek in self.goal)
 
     def sensitivity_matrix(self, greeks: Sequence[Greek]) -> FloatArray:
-        """Return the change of each of ``greeks`` (rows) per contract of each candidate (columns)."""
+        """Return the change of each of ``greeks`` (rows) per contract of each candidate."""
         return np.array(
             [[candidate.sensitivity(greek) for candidate in self.candidates] for greek in greeks],
             dtype=np.float64,
         ).reshape(len(greeks), len(self.candidates))
 
     def lot_step(self, greek: Greek) -> float:
-        """Return the smallest material change of ``greek`` one lot of a tradable candidate makes (0 if none)."""
+        """Return the smallest material change of ``greek`` by one lot of a tradable candidate.
+
+        0 if no tradable candidate moves ``greek``.
+        """
         steps = [
             abs(candidate.sensitivity(greek)) * candidate.lot_size
             for candidate in self.candidates
             if candidate.lot_range != (0, 0)
         ]
-        largest = max(steps, default=0.0)
-        return min((step for step in steps if step >= MATERIAL_STEP * largest and step > 0), default=0.0)
+        floor = MATERIAL_STEP * max(steps, default=0.0)
+        return min((step for step in steps if step >= floor and step > 0), default=0.0)
 
     @cached_property
     def effective_goal(self) -> dict[Greek, tuple[float, float]]:
@@ -196,16 +205,32 @@ class PlanRequest:
         for greek, (lower, upper) in self.effective_goal.items():
             width = upper - lower
             step = self.lot_step(greek)
-            scales[greek] = step if step > 0 else width if math.isfinite(width) and width > 0 else 1.0
+            if step > 0:
+                scales[greek] = step
+            else:
+                scales[greek] = width if math.isfinite(width) and width > 0 else 1.0
         return scales
 
     def excess(self, greek: Greek, value: ArrayLike) -> FloatArray:
-        """Return how far ``value`` of ``greek`` lies outside its effective goal, signed (> 0 above).
+        """Return how far ``value`` of ``greek`` lies outside its effective goal (> 0 above).
 
         Excesses within ``INSIDE_SLACK`` of the Greek's scale count as 0; broadcasts
         over ``value``.
         """
         lower, upper = self.effective_goal[greek]
         values = np.asarray(value, dtype=np.float64)
-        excess = np.where(values > upper, values - upper, np.where(values < lower, values - lower, 0.0))
+        excess = np.where(values > upper, values - upper, 0.0) + np.where(
+            values < lower, values - lower, 0.0
+        )
         return np.where(np.abs(excess) <= INSIDE_SLACK * self.scale[greek], 0.0, excess)
+
+
+def _interval(edges: object, where: str) -> tuple[float, float]:
+    if not isinstance(edges, Sequence) or len(edges) != 2:
+        raise MalformedPlanRequest(f"{where} must be a (lower, upper) pair, got {edges!r}")
+    lower, upper = (require_number(edge, where, allow_infinite=True) for edge in edges)
+    if not lower <= upper:
+        raise MalformedPlanRequest(f"{where}: lower {lower} is above upper {upper}")
+    if lower == math.inf or upper == -math.inf:
+        raise MalformedPlanRequest(f"{where}: ({lower}, {upper}) contains no number")
+    return lower, upper

@@ -1,4 +1,4 @@
-"""Round the linear relaxation to whole lots: the fast path to a plan, with a bound on its overpayment.
+"""Round the linear relaxation to whole lots: a fast plan, with a bound on what it overpays.
 
 The relaxation of the program (``formulation.py`` with the lots continuous) is a
 linear program HiGHS solves in a few milliseconds, and its cost ``L`` is a lower
@@ -9,15 +9,18 @@ them down or up, every combination tried, gives whole-lot plans; the cheapest on
 that reaches the goal within the limits, at cost ``U``, overpays by at most
 ``U - L``. When that is within the accepted gap, branch and bound is not needed.
 
-When it is not, ``solve.py`` dives: it fixes the rounded candidates at the rounding
-that comes closest to the goal, solves the relaxation of the others again, and
-rounds anew, a few times at most.
+Rounding a coarse candidate (an option, 0.05 BTC of delta a lot) moves the Greeks
+by more than the fine ones (a perpetual, 1e-4 BTC) held at their relaxed values can
+make up for. ``repair_rounding`` therefore fixes the fractional candidates at each
+of their roundings in turn, solves the relaxation of the others again, and rounds
+that: a few more linear programs, still far cheaper than branch and bound.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,8 +34,11 @@ BoolArray = NDArray[np.bool_]
 #: Lots within this distance of a whole number are whole (HiGHS' integrality tolerance is 1e-6).
 WHOLE_LOT_SLACK = 1e-6
 
-#: Relaxations with more fractional candidates than this go to branch and bound (2^10 roundings).
+#: Relaxations with more fractional candidates than this are not rounded (2^10 roundings).
 MAX_FRACTIONAL = 10
+
+#: Relaxations with more fractional candidates than this are not repaired (2^2 new relaxations).
+MAX_REPAIRED = 2
 
 
 @dataclass(frozen=True)
@@ -52,10 +58,9 @@ class Assessment:
 
 
 def assess_lots(request: PlanRequest, lots: FloatArray) -> Assessment:
-    """Return the assessment of each row of ``lots`` (lot vectors, one column per candidate)."""
+    """Return the assessment of each row of ``lots`` (lot vectors, a column per candidate)."""
     lots = np.atleast_2d(np.asarray(lots, dtype=np.float64))
-    sizes = np.array([candidate.lot_size for candidate in request.candidates])
-    contracts = lots * sizes
+    contracts = lots * np.array([candidate.lot_size for candidate in request.candidates])
     admissible = np.ones(len(lots), dtype=bool)
     cost_usd = np.zeros(len(lots))
     margin_change_usd = np.zeros(len(lots))
@@ -66,8 +71,8 @@ def assess_lots(request: PlanRequest, lots: FloatArray) -> Assessment:
         admissible &= (count == 0) | (np.abs(count) >= candidate.min_lots)
         fees_usd, impact_usd = candidate.trade_cost_usd(contracts[:, column])
         cost_usd += fees_usd + impact_usd
-        after = candidate.position + contracts[:, column]
-        margin_change_usd += candidate.initial_margin_usd(after) - candidate.initial_margin_usd(candidate.position)
+        after_usd = candidate.initial_margin_usd(candidate.position + contracts[:, column])
+        margin_change_usd += after_usd - candidate.initial_margin_usd(candidate.position)
     if math.isfinite(request.margin_available_usd):
         available_usd = max(request.margin_available_usd, 0.0)
         admissible &= margin_change_usd <= available_usd + INSIDE_SLACK * max(1.0, available_usd)
@@ -80,24 +85,22 @@ def assess_lots(request: PlanRequest, lots: FloatArray) -> Assessment:
 
 @dataclass(frozen=True)
 class Rounding:
-    """The best whole-lot rounding of a relaxation and which candidates it rounded.
+    """A whole-lot plan found from a relaxation: its lots, shortfall and cost.
 
     Attributes
     ----------
     lots : the rounded lot vector
-    rounded : indices of the candidates whose relaxed lots were fractional
     shortfall : its shortfall (0 reaches the goal), in scales
     cost_usd : its expected cost, USD
     """
 
     lots: FloatArray
-    rounded: NDArray[np.int64]
     shortfall: float
     cost_usd: float
 
 
 def round_relaxation(request: PlanRequest, relaxed_lots: FloatArray) -> Rounding | None:
-    """Return the best admissible whole-lot rounding of ``relaxed_lots``: least shortfall, then cost.
+    """Return the best admissible rounding of ``relaxed_lots``: least shortfall, then cost.
 
     Every candidate with a fractional number of lots is rounded down and up, in all
     combinations, the others kept; a rounding must respect the limits, minimum sizes
@@ -109,24 +112,63 @@ def round_relaxation(request: PlanRequest, relaxed_lots: FloatArray) -> Rounding
     >>> from hedgekeeper.planner.candidates import Candidate
     >>> from hedgekeeper.policy.decision import Greek
     >>> perpetual = Candidate(instrument_id="BTC-PERPETUAL.DERIBIT",
-    ...     sensitivities={Greek.DELTA_COIN: 1e-4}, price_usd=10.0, cost_fraction=0.0005, lot_size=1.0)
-    >>> request = PlanRequest(greeks={Greek.DELTA_COIN: 3.40005}, goal={Greek.DELTA_COIN: (-2.5, 2.5)},
-    ...     candidates=[perpetual])
+    ...     sensitivities={Greek.DELTA_COIN: 1e-4}, price_usd=10.0, cost_fraction=0.0005,
+    ...     lot_size=1.0)
+    >>> request = PlanRequest(greeks={Greek.DELTA_COIN: 3.40005},
+    ...     goal={Greek.DELTA_COIN: (-2.5, 2.5)}, candidates=[perpetual])
     >>> rounding = round_relaxation(request, np.array([-9000.5]))
     >>> rounding.lots, rounding.shortfall, round(rounding.cost_usd, 6)
     (array([-9001.]), 0.0, 45.005)
     """
     relaxed = np.asarray(relaxed_lots, dtype=np.float64)
-    nearest = np.rint(relaxed)
-    fractional = np.flatnonzero(np.abs(relaxed - nearest) > WHOLE_LOT_SLACK)
+    fractional = _fractional(relaxed)
     if fractional.size > MAX_FRACTIONAL:
         return None
-    roundings = np.tile(nearest, (2 ** fractional.size, 1))
-    floors = np.floor(relaxed[fractional])
-    roundings[:, fractional] = floors + np.array(list(itertools.product((0.0, 1.0), repeat=fractional.size)))
+    roundings = np.tile(np.rint(relaxed), (2**fractional.size, 1))
+    roundings[:, fractional] = np.floor(relaxed[fractional]) + _up_or_down(fractional.size)
     assessment = assess_lots(request, roundings)
-    if not assessment.admissible.any():
+    admissible = np.flatnonzero(assessment.admissible)
+    if admissible.size == 0:
         return None
-    candidates = np.flatnonzero(assessment.admissible)
-    best = candidates[np.lexsort((assessment.cost_usd[candidates], assessment.shortfall[candidates]))[0]]
-    return Rounding(roundings[best], fractional, float(assessment.shortfall[best]), float(assessment.cost_usd[best]))
+    order = np.lexsort((assessment.cost_usd[admissible], assessment.shortfall[admissible]))
+    best = admissible[order[0]]
+    return Rounding(
+        roundings[best], float(assessment.shortfall[best]), float(assessment.cost_usd[best])
+    )
+
+
+def repair_rounding(
+    request: PlanRequest,
+    relaxed_lots: FloatArray,
+    relax_with_fixed: Callable[[NDArray[np.int64], FloatArray], FloatArray | None],
+) -> Rounding | None:
+    """Return the cheapest repaired rounding of ``relaxed_lots`` that reaches the goal, or None.
+
+    For each rounding of the fractional candidates (at most ``MAX_REPAIRED`` of
+    them), ``relax_with_fixed(indices, lots)`` solves the relaxation with those
+    candidates fixed there (None if infeasible), and that relaxation is rounded.
+    """
+    relaxed = np.asarray(relaxed_lots, dtype=np.float64)
+    fractional = _fractional(relaxed)
+    if fractional.size == 0 or fractional.size > MAX_REPAIRED:
+        return None
+    best = None
+    for fixed_lots in np.floor(relaxed[fractional]) + _up_or_down(fractional.size):
+        relaxed_again = relax_with_fixed(fractional, fixed_lots)
+        if relaxed_again is None:
+            continue
+        rounding = round_relaxation(request, relaxed_again)
+        if rounding is None or rounding.shortfall != 0.0:
+            continue
+        if best is None or rounding.cost_usd < best.cost_usd:
+            best = rounding
+    return best
+
+
+def _fractional(relaxed: FloatArray) -> NDArray[np.int64]:
+    return np.flatnonzero(np.abs(relaxed - np.rint(relaxed)) > WHOLE_LOT_SLACK)
+
+
+def _up_or_down(count: int) -> FloatArray:
+    """Return the 2^count rows of 0 (round down) and 1 (round up) for ``count`` candidates."""
+    return np.array(list(itertools.product((0.0, 1.0), repeat=count))).reshape(2**count, count)

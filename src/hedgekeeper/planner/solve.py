@@ -1,32 +1,37 @@
-"""Solve a plan request: relaxation and rounding first, branch and bound when needed, then the fallback.
+"""Solve a plan request: relax and round, branch and bound if needed, else the fallback.
 
 Steps (the program is in ``formulation.py``, the rounding in ``rounding.py``):
 
 1. Every constrained Greek already inside its effective goal: no trade, no solver.
 2. The linear relaxation (lots continuous). Infeasible: the goal is unreachable,
    go to 5. Otherwise its cost ``L`` bounds the least cost from below.
-3. Its cheapest whole-lot rounding that reaches the goal, if one costs at most
-   ``L`` plus the accepted gap: done (a delta hedge with perpetuals ends here).
-4. Branch and bound on the goal problem (HiGHS MIP, same gap). Infeasible, or
-   stopped by the time limit without a solution: go to 5.
+3. Its best whole-lot rounding, repaired by a few more relaxations if needed: if
+   it reaches the goal at most the accepted gap above ``L``, done. A delta hedge
+   ends here, in a few milliseconds.
+4. Branch and bound on the goal problem (HiGHS MIP). Infeasible, or stopped by
+   the time limit without a solution: go to 5.
 5. The lexicographic fallback: least shortfall, then least cost with the
    shortfall capped at its minimum.
 
-The accepted gap is relative: a plan costs at most ``(1 + relative_gap)`` times the
-least cost, and ``plan.cost_lower_bound_usd`` says how close it is. With
-``relative_gap=0`` the plan is the least-cost one. The time limit covers all
-solves together.
+The accepted gap: a plan may cost more than the least cost by ``relative_gap`` of
+its cost or by ``absolute_gap_usd``, whichever is larger (the absolute one lets a
+rounded small trade through: one lot of a perpetual can be 0.1% of a small
+hedge). HiGHS takes a relative gap only, so branch and bound uses
+``relative_gap``. ``plan.cost_lower_bound_usd`` says how close the plan is; with
+both gaps 0 it is the least-cost plan. The time limit covers all solves together.
 
 HiGHS runs without presolve: on small programs of this shape its MIP presolve
 returned a wrong "optimal" solution (a shortfall of 1.5 where 1.33 is reachable;
-HiGHS 1.12 in SciPy 1.17; see HiGHS issues #1725, #3274), and without it the
-solves are as fast.
+HiGHS 1.12 in SciPy 1.17; HiGHS issues #1725 and #3274 report the same kind of
+error). That costs about 5 ms on the smallest branch-and-bound runs, nothing on
+larger ones.
 """
 
 from __future__ import annotations
 
+import math
 import time
-from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -36,7 +41,7 @@ from hedgekeeper.planner.errors import MalformedPlanRequest, PlannerFailed
 from hedgekeeper.planner.formulation import Formulation, build_formulation
 from hedgekeeper.planner.plan import Plan, PlanStatus, build_plan
 from hedgekeeper.planner.request import INSIDE_SLACK, PlanRequest
-from hedgekeeper.planner.rounding import round_relaxation
+from hedgekeeper.planner.rounding import Rounding, repair_rounding, round_relaxation
 
 FloatArray = NDArray[np.float64]
 
@@ -46,11 +51,14 @@ _OPTIMAL, _LIMIT_REACHED, _INFEASIBLE = 0, 1, 2
 #: Relative cost differences below this are floating-point noise.
 _COST_NOISE = 1e-9
 
-#: Rounds of fixing and solving the relaxation again before branch and bound.
-MAX_DIVES = 1
 
-
-def plan_trades(request: PlanRequest, *, relative_gap: float = 1e-3, time_limit_s: float = 1.0) -> Plan:
+def plan_trades(
+    request: PlanRequest,
+    *,
+    relative_gap: float = 1e-3,
+    absolute_gap_usd: float = 0.01,
+    time_limit_s: float = 1.0,
+) -> Plan:
     """Return the least-cost trades that bring every constrained Greek into its goal.
 
     When no trades within the position limits and margin reach the goal, return the
@@ -61,8 +69,9 @@ def plan_trades(request: PlanRequest, *, relative_gap: float = 1e-3, time_limit_
     Parameters
     ----------
     request : PlanRequest
-    relative_gap : float, >= 0: the plan may cost up to ``(1 + relative_gap)`` times
-        the least cost (0.001 is 0.1%); 0 asks for the least cost itself
+    relative_gap, absolute_gap_usd : float, >= 0: the plan may cost more than the
+        least cost by ``relative_gap`` of its cost (0.001 is 0.1%) or by
+        ``absolute_gap_usd``, whichever is larger; both 0 ask for the least cost
     time_limit_s : float, > 0: wall-clock seconds HiGHS may spend on all solves
 
     Returns
@@ -71,6 +80,8 @@ def plan_trades(request: PlanRequest, *, relative_gap: float = 1e-3, time_limit_
 
     Raises
     ------
+    MalformedPlanRequest
+        If a gap is negative or the time limit is not positive.
     PlannerFailed
         If HiGHS returns no usable solution (time limit hit in the fallback before
         any solution, numerical failure). Infeasibility alone never raises.
@@ -84,101 +95,118 @@ def plan_trades(request: PlanRequest, *, relative_gap: float = 1e-3, time_limit_
     >>> from hedgekeeper.planner.candidates import Candidate
     >>> from hedgekeeper.policy.decision import Greek
     >>> perpetual = Candidate(instrument_id="BTC-PERPETUAL.DERIBIT",
-    ...     sensitivities={Greek.DELTA_COIN: 1e-4}, price_usd=10.0, cost_fraction=0.0005, lot_size=1.0)
-    >>> request = PlanRequest(greeks={Greek.DELTA_COIN: 3.4}, goal={Greek.DELTA_COIN: (-2.5, 2.5)},
-    ...     candidates=[perpetual])
+    ...     sensitivities={Greek.DELTA_COIN: 1e-4}, price_usd=10.0, cost_fraction=0.0005,
+    ...     lot_size=1.0)
+    >>> request = PlanRequest(greeks={Greek.DELTA_COIN: 3.4},
+    ...     goal={Greek.DELTA_COIN: (-2.5, 2.5)}, candidates=[perpetual])
     >>> plan = plan_trades(request)
     >>> plan.status.value, [(t.instrument_id, t.contracts) for t in plan.trades], plan.cost_usd
     ('optimal', [('BTC-PERPETUAL.DERIBIT', -9000.0)], 45.0)
     >>> round(plan.resulting_greeks[Greek.DELTA_COIN], 12)
     2.5
     """
-    if not relative_gap >= 0:
-        raise MalformedPlanRequest(f"relative_gap must be >= 0, got {relative_gap}")
+    for name, gap in (("relative_gap", relative_gap), ("absolute_gap_usd", absolute_gap_usd)):
+        if not (math.isfinite(gap) and gap >= 0):
+            raise MalformedPlanRequest(f"{name} must be a finite number >= 0, got {gap}")
     if not time_limit_s > 0:
         raise MalformedPlanRequest(f"time_limit_s must be > 0, got {time_limit_s}")
     started = time.perf_counter()
 
     def plan(lots: FloatArray, status: PlanStatus, cost_lower_bound_usd: float) -> Plan:
-        return build_plan(request, lots, status, cost_lower_bound_usd, time.perf_counter() - started)
+        elapsed_s = time.perf_counter() - started
+        return build_plan(request, lots, status, cost_lower_bound_usd, elapsed_s)
 
-    if all(request.excess(greek, request.greeks[greek]) == 0.0 for greek in request.constrained_greeks):
+    if all(request.excess(g, request.greeks[g]) == 0.0 for g in request.constrained_greeks):
         return plan(np.zeros(len(request.candidates)), PlanStatus.INSIDE_GOAL, 0.0)
 
     formulation = build_formulation(request)
-
-    def solve(objective: FloatArray, bounds: Bounds, *, integral: bool = True,
-              cap: LinearConstraint | None = None) -> OptimizeResult:
-        remaining_s = max(time_limit_s - (time.perf_counter() - started), 1e-3)
-        return milp(
-            objective,
-            integrality=formulation.integrality if integral else None,
-            bounds=bounds,
-            constraints=[formulation.rows] if cap is None else [formulation.rows, cap],
-            options={"mip_rel_gap": relative_gap, "time_limit": remaining_s, "presolve": False},
-        )
-
+    solver = _Solver(request, formulation, relative_gap, absolute_gap_usd, started + time_limit_s)
     goal_bounds = formulation.bounds(allow_shortfall=False)
-    relaxation = solve(formulation.cost_usd, goal_bounds, integral=False)
+    relaxation = solver.solve(formulation.cost_usd, goal_bounds, integral=False)
     if relaxation.status != _INFEASIBLE:
-        if relaxation.x is not None:
-            dive = _dive(request, formulation, relaxation, relative_gap, lambda b: solve(formulation.cost_usd, b,
-                                                                                          integral=False))
-            if dive is not None:
-                return plan(dive, PlanStatus.OPTIMAL, relaxation.fun)
-        goal = solve(formulation.cost_usd, goal_bounds)
+        # Only a relaxation solved to optimality bounds the least cost from below.
+        rounded = solver.round(relaxation) if relaxation.status == _OPTIMAL else None
+        if rounded is not None:
+            return plan(rounded, PlanStatus.OPTIMAL, relaxation.fun)
+        goal = solver.solve(formulation.cost_usd, goal_bounds)
         if goal.x is not None:
             status = PlanStatus.OPTIMAL if goal.status == _OPTIMAL else PlanStatus.TIME_LIMITED
-            return plan(goal.x[formulation.lots_index], status, goal.mip_dual_bound)
+            return plan(solver.lots(goal), status, goal.mip_dual_bound)
         if goal.status not in (_INFEASIBLE, _LIMIT_REACHED):
             raise PlannerFailed(f"HiGHS failed on the goal problem: {goal.message}")
-
-    fallback_bounds = formulation.bounds(allow_shortfall=True)
-    least_shortfall = solve(formulation.shortfall, fallback_bounds)
-    if least_shortfall.x is None:
-        raise PlannerFailed(f"HiGHS found no solution to the fallback problem: {least_shortfall.message}")
-    shortfall = float(formulation.shortfall @ least_shortfall.x)
-    cap = LinearConstraint(formulation.shortfall, -np.inf, shortfall + INSIDE_SLACK * max(1.0, shortfall))
-    cheapest = solve(formulation.cost_usd, fallback_bounds, cap=cap)
-    best = least_shortfall if cheapest.x is None else cheapest
-    if shortfall > INSIDE_SLACK:
-        status = PlanStatus.GOAL_UNREACHABLE
-    elif cheapest.status == _OPTIMAL:  # the goal problem was infeasible only within HiGHS' tolerances
-        status = PlanStatus.OPTIMAL
-    else:
-        status = PlanStatus.TIME_LIMITED
-    lower_bound_usd = cheapest.mip_dual_bound if cheapest.x is not None else 0.0
-    return plan(best.x[formulation.lots_index], status, lower_bound_usd)
+    return plan(*solver.fallback())
 
 
-def _dive(
-    request: PlanRequest,
-    formulation: Formulation,
-    relaxation: OptimizeResult,
-    relative_gap: float,
-    relax: Callable[[Bounds], OptimizeResult],
-) -> FloatArray | None:
-    """Return whole lots reaching the goal within the gap of the relaxation's cost, or None.
+@dataclass(frozen=True)
+class _Solver:
+    """One request's program and the settings every HiGHS call shares."""
 
-    Round the relaxation; if the best rounding reaches the goal cheaply enough, done.
-    Otherwise fix the rounded candidates where that rounding put them, solve the
-    relaxation of the others again and repeat, ``MAX_DIVES`` times at most.
-    """
-    lower_bound_usd = relaxation.fun
-    bounds = formulation.bounds(allow_shortfall=False)
-    for _ in range(MAX_DIVES):
-        rounding = round_relaxation(request, relaxation.x[formulation.lots_index])
-        if rounding is None:
-            return None
-        excess_usd = rounding.cost_usd - lower_bound_usd
-        if rounding.shortfall == 0.0 and excess_usd <= (relative_gap + _COST_NOISE) * max(rounding.cost_usd,
-                                                                                             _COST_NOISE):
-            return rounding.lots
-        if rounding.rounded.size == 0:
-            return None
-        fixed = formulation.lots_index[rounding.rounded]
-        bounds.lb[fixed] = bounds.ub[fixed] = rounding.lots[rounding.rounded]
-        relaxation = relax(bounds)
-        if relaxation.x is None:
-            return None
-    return None
+    request: PlanRequest
+    formulation: Formulation
+    relative_gap: float
+    absolute_gap_usd: float
+    deadline_s: float  # time.perf_counter() value
+
+    def solve(self, objective: FloatArray, bounds: Bounds, *, integral: bool = True,
+              cap: LinearConstraint | None = None) -> OptimizeResult:
+        """Return HiGHS' result for ``objective`` under ``bounds`` and ``cap``."""
+        return milp(
+            objective,
+            integrality=self.formulation.integrality if integral else None,
+            bounds=bounds,
+            constraints=[self.formulation.rows] if cap is None else [self.formulation.rows, cap],
+            options={
+                "mip_rel_gap": self.relative_gap,
+                "time_limit": max(self.deadline_s - time.perf_counter(), 1e-3),
+                "presolve": False,
+            },
+        )
+
+    def lots(self, result: OptimizeResult) -> FloatArray:
+        """Return each candidate's lots in ``result``."""
+        return result.x[self.formulation.lots_index]
+
+    def round(self, relaxation: OptimizeResult) -> FloatArray | None:
+        """Return whole lots reaching the goal within the accepted gap, or None."""
+
+        def acceptable(rounding: Rounding | None) -> bool:
+            if rounding is None or rounding.shortfall != 0.0:
+                return False
+            cost_usd = rounding.cost_usd
+            accepted_usd = max(self.relative_gap * cost_usd, self.absolute_gap_usd)
+            return cost_usd - relaxation.fun <= accepted_usd + _COST_NOISE * max(cost_usd, 1.0)
+
+        def relax_with_fixed(indices: NDArray[np.int64], lots: FloatArray) -> FloatArray | None:
+            bounds = self.formulation.bounds(allow_shortfall=False)
+            columns = self.formulation.lots_index[indices]
+            bounds.lb[columns] = bounds.ub[columns] = lots
+            result = self.solve(self.formulation.cost_usd, bounds, integral=False)
+            return None if result.x is None else self.lots(result)
+
+        rounding = round_relaxation(self.request, self.lots(relaxation))
+        if not acceptable(rounding):
+            rounding = repair_rounding(self.request, self.lots(relaxation), relax_with_fixed)
+        return rounding.lots if acceptable(rounding) else None
+
+    def fallback(self) -> tuple[FloatArray, PlanStatus, float]:
+        """Return the lots, status and cost bound of the least shortfall, then least cost."""
+        bounds = self.formulation.bounds(allow_shortfall=True)
+        least_shortfall = self.solve(self.formulation.shortfall, bounds)
+        if least_shortfall.x is None:
+            raise PlannerFailed(
+                f"HiGHS found no solution to the fallback problem: {least_shortfall.message}"
+            )
+        shortfall = float(self.formulation.shortfall @ least_shortfall.x)
+        cap = LinearConstraint(
+            self.formulation.shortfall, -np.inf, shortfall + INSIDE_SLACK * max(1.0, shortfall)
+        )
+        cheapest = self.solve(self.formulation.cost_usd, bounds, cap=cap)
+        if shortfall > INSIDE_SLACK:
+            status = PlanStatus.GOAL_UNREACHABLE
+        elif cheapest.status == _OPTIMAL:  # the goal was infeasible only within HiGHS' tolerances
+            status = PlanStatus.OPTIMAL
+        else:
+            status = PlanStatus.TIME_LIMITED
+        if cheapest.x is None:
+            return self.lots(least_shortfall), status, 0.0
+        return self.lots(cheapest), status, cheapest.mip_dual_bound
