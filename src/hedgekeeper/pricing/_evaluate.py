@@ -8,6 +8,7 @@ into a ``BadData`` error that names the first offending argument and value.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
@@ -99,6 +100,22 @@ def _refuse(
     raise BadData(f"{function}: {invalid} of {size} inputs invalid; first at index {where}: {culprits}")
 
 
+def _run(
+    function: str,
+    names: tuple[str, ...],
+    kernels: tuple[Callable[..., int], Callable[..., int]],
+    shape: tuple[int, ...],
+    flat: list[np.ndarray],
+    *outputs: object,
+) -> None:
+    """Run the serial or parallel kernel (by size) on ``flat`` into ``outputs``; refuse invalid input."""
+    serial, parallel = kernels
+    kernel = parallel if int(np.prod(shape)) >= _kernels.PARALLEL_FROM else serial
+    invalid = kernel(*flat, *outputs)
+    if invalid:
+        _refuse(function, names, invalid, shape, flat)
+
+
 def evaluate_price(
     function: str,
     names: tuple[str, ...],
@@ -117,10 +134,7 @@ def evaluate_price(
     """
     shape, flat = _prepare(underlying, strike, t_years, vol, carry, rate, is_call)
     price = np.empty(int(np.prod(shape)))
-    kernel = _kernels.price_kernel_parallel if price.size >= _kernels.PARALLEL_FROM else _kernels.price_kernel_serial
-    invalid = kernel(*flat, price)
-    if invalid:
-        _refuse(function, names, invalid, shape, flat)
+    _run(function, names, (_kernels.price_kernel_serial, _kernels.price_kernel_parallel), shape, flat, price)
     return price.reshape(shape)
 
 
@@ -139,9 +153,6 @@ def evaluate_greeks(
     """Return the generalised Black price and Greeks (see ``_kernels``) in the broadcast shape."""
     shape, flat = _prepare(underlying, strike, t_years, vol, carry, rate, is_call)
     out = np.empty((8, int(np.prod(shape))))
-    parallel = out.shape[1] >= _kernels.PARALLEL_FROM
-    kernel = _kernels.greeks_kernel_parallel if parallel else _kernels.greeks_kernel_serial
-    invalid = kernel(*flat, carry_follows_rate, out)
-    if invalid:
-        _refuse(function, names, invalid, shape, flat)
+    kernels = (_kernels.greeks_kernel_serial, _kernels.greeks_kernel_parallel)
+    _run(function, names, kernels, shape, flat, carry_follows_rate, out)
     return OptionGreeks(*(row.reshape(shape) for row in out))
