@@ -8,7 +8,7 @@ from planner.brute_force import DELTA, GAMMA, delta_request, option, perpetual
 from scipy.optimize import milp
 
 from hedgekeeper.planner import ImpactCurve, square_root_impact
-from hedgekeeper.planner.formulation import lot_grid_segments, build_formulation
+from hedgekeeper.planner.formulation import build_formulation, lot_grid_segments
 
 
 def test_switches_only_for_minimum_sizes_above_one_lot() -> None:
@@ -27,6 +27,33 @@ def test_margin_rows_only_when_margin_is_limited_and_charged() -> None:
     free = build_formulation(delta_request(margin_available_usd=500.0))
     assert limited.rows.A.shape[0] == unlimited.rows.A.shape[0] + 3
     assert free.rows.A.shape == unlimited.rows.A.shape
+
+
+def test_margin_rows_count_in_margin_scales_so_tiny_rates_still_bind() -> None:
+    # 1e-9 USD a lot: in USD, a coefficient HiGHS would read as 0.
+    tiny = perpetual(lot_size=10.0, initial_margin_short_usd=1e-10, initial_margin_long_usd=3e-10)
+    request = delta_request(candidates=[tiny], margin_available_usd=4e-9)
+    formulation = build_formulation(request)
+    matrix = formulation.rows.A.toarray()
+    lots = formulation.lots_index[0]
+    np.testing.assert_allclose(sorted(matrix[1:3, lots]), [-3.0, 1.0])  # M⁺ L / S_M, -M⁻ L / S_M
+    assert formulation.rows.ub[3] == pytest.approx(4.0)  # A / S_M
+    fewest_lots = np.zeros(len(formulation.cost_usd))
+    fewest_lots[lots] = 1.0
+    result = milp(fewest_lots, integrality=formulation.integrality,
+                  bounds=formulation.bounds(allow_shortfall=True), constraints=formulation.rows,
+                  options={"presolve": False})
+    assert result.status == 0
+    assert result.x[lots] == pytest.approx(-4.0)  # short 4 lots at 1e-9 USD each, no more
+
+
+def test_candidate_that_cannot_trade_has_no_margin_rows() -> None:
+    frozen = perpetual("FROZEN", min_position=0.0, max_position=0.0, initial_margin_short_usd=1.0)
+    alone = build_formulation(delta_request(margin_available_usd=5.0))
+    beside = build_formulation(delta_request(candidates=[perpetual(), frozen],
+                                             margin_available_usd=5.0))
+    net_trade_rows = 1
+    assert beside.rows.A.shape[0] == alone.rows.A.shape[0] + net_trade_rows
 
 
 def test_goal_problem_fixes_the_shortfall_at_zero() -> None:

@@ -8,6 +8,7 @@ import pytest
 from planner.brute_force import DELTA, GAMMA, VEGA, WEIGHT, delta_request, option, perpetual
 
 from hedgekeeper.planner import MalformedPlanRequest, PlanRequest
+from hedgekeeper.planner.request import MATERIAL_STEP
 from hedgekeeper.policy.decision import Decision, RiskSnapshot
 
 CALL = option("BTC-C", delta=0.55, gamma=350.0, vega=130.0)
@@ -52,6 +53,33 @@ def test_excess_is_signed_and_ignores_round_off() -> None:
     assert request.excess(DELTA, 2.6) == pytest.approx(0.1)
     assert request.excess(DELTA, -2.7) == pytest.approx(-0.2)
     assert request.excess(DELTA, 2.5 + 1e-12) == 0.0
+
+
+def test_margin_scale_is_the_finest_margin_of_a_tradable_lot_within_a_millionth() -> None:
+    frozen = perpetual("FROZEN", min_position=0.0, max_position=0.0,
+                       initial_margin_short_usd=1e-3)
+    coarse = perpetual("COARSE", lot_size=10.0, initial_margin_long_usd=2.0,
+                       initial_margin_short_usd=3.0)
+    fine = perpetual("FINE", lot_size=0.5, initial_margin_short_usd=0.4)
+    request = delta_request(candidates=[frozen, coarse, fine], margin_available_usd=0.0)
+    assert request.margin_scale_usd == pytest.approx(0.2)
+    tiny = perpetual("TINY", initial_margin_long_usd=1e-12)  # a 3e-14th of 30 USD a lot
+    request = delta_request(candidates=[coarse, fine, tiny])
+    assert request.margin_scale_usd == pytest.approx(30.0 * MATERIAL_STEP)
+    assert delta_request().margin_scale_usd == 1.0  # no margin charged
+    underflow = perpetual(lot_size=0.1, initial_margin_short_usd=5e-324)  # 0 USD a lot
+    assert delta_request(candidates=[underflow]).margin_scale_usd == 1.0
+
+
+def test_margin_excess_below_a_millionth_of_its_scale_is_round_off() -> None:
+    tiny = perpetual(lot_size=10.0, initial_margin_short_usd=1e-10)
+    request = delta_request(candidates=[tiny], margin_available_usd=0.0)
+    assert request.margin_scale_usd == pytest.approx(1e-9)
+    assert request.margin_exceeded([0.0, 1e-16, 1e-9, 2e-9]).tolist() == [
+        False, False, True, True
+    ]
+    unlimited = delta_request(candidates=[tiny])
+    assert not unlimited.margin_exceeded(1e12)
 
 
 def test_request_from_decision_reads_every_greek_of_the_snapshot() -> None:

@@ -25,6 +25,14 @@ def test_assessment_checks_limits_minimum_size_and_margin() -> None:
     np.testing.assert_allclose(assessment.shortfall, [9000.0, 8980.0, 8950.0, 8930.0, 8850.0])
 
 
+def test_assessment_holds_tiny_margin_rates_to_their_own_scale() -> None:
+    # 1e-9 USD a lot, none available: one lot short exceeds the margin, whatever its size in USD.
+    perp = perpetual(lot_size=10.0, initial_margin_short_usd=1e-10)
+    request = delta_request(candidates=[perp], margin_available_usd=0.0)
+    assessment = assess_lots(request, np.array([[0.0], [1.0], [-1.0]]))
+    np.testing.assert_array_equal(assessment.admissible, [True, True, False])
+
+
 def test_best_rounding_is_the_cheapest_that_reaches_the_goal() -> None:
     request = delta_request(greeks={DELTA: 3.40005})
     rounding = round_relaxation(request, np.array([-9000.5]))

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from planner.brute_force import (
     DELTA,
@@ -358,8 +358,145 @@ def feasible_requests(draw: st.DrawFn) -> PlanRequest:
                        margin_available_usd=available)
 
 
+def _margin_below_highs_resolution_request() -> PlanRequest:
+    """Return the request hypothesis found: a short that adds 2e-9 USD of margin, none available.
+
+    Delta -2 is reached by buying two lots of C5 (margin-free) or selling two lots
+    of C4, at the same cost; a lot of C4 short adds 1e-9 USD of initial margin, and
+    no margin is available. Four more Greeks and four candidates that cannot trade
+    are as drawn.
+    """
+    greeks = (DELTA, GAMMA, VEGA, WEIGHT)
+    flat = dict.fromkeys(greeks, 0.0)
+    impact = square_root_impact(1.0, 0.03, 100.0)
+    frozen = [Candidate(instrument_id=f"C{index}", sensitivities=flat, price_usd=1.0,
+                        cost_fraction=0.0, lot_size=0.001, min_size=0.001, min_position=0.0,
+                        max_position=0.0, impact=impact) for index in range(4)]
+    short_takes_margin = Candidate(
+        instrument_id="C4", sensitivities={**flat, DELTA: 0.1}, price_usd=1.0, cost_fraction=0.0,
+        lot_size=10.0, min_size=10.0, min_position=-20.0, max_position=20.0, impact=impact,
+        initial_margin_short_usd=1e-10,
+    )
+    long_is_free = Candidate(
+        instrument_id="C5", sensitivities={**flat, DELTA: -0.1}, price_usd=1.0, cost_fraction=0.0,
+        lot_size=10.0, min_size=20.0, min_position=0.0, max_position=20.0, impact=impact,
+    )
+    return PlanRequest(
+        greeks=flat, goal={DELTA: (-2.0, -2.0), GAMMA: (0.0, 0.0), VEGA: (0.0, 0.0),
+                           WEIGHT: (0.0, 0.0)},
+        candidates=[*frozen, short_takes_margin, long_is_free], margin_available_usd=0.0,
+    )
+
+
+def test_margin_of_a_billionth_of_a_usd_a_lot_still_binds() -> None:
+    # In USD, the margin row's coefficient (1e-9 USD a lot) is one HiGHS reads as 0.
+    request = _margin_below_highs_resolution_request()
+    plan = plan_trades(request)
+    assert plan.status is PlanStatus.OPTIMAL
+    assert _contracts(plan) == {"C5": 20.0}
+    assert plan.initial_margin_change_usd == 0.0
+    _assert_inside(plan, request)
+
+
+def _immaterial_margin_request() -> PlanRequest:
+    """Return a request hypothesis found: a lot's margin a 2e-7th of another's, none available.
+
+    Gamma -300 is reached by selling a lot of C1 (1.2e-8 USD of margin) or, at a
+    higher cost, by buying a lot each of C1 and C2 (none). C5 only takes 0.06 USD a
+    lot: were the margin counted in C5's lots, C1's would be 2e-7 of one, within
+    HiGHS' tolerance.
+    """
+    impact = square_root_impact(1.0, 0.03, 100.0)
+
+    def candidate(name: str, gamma: float, lot: float, lowest: float, highest: float,
+                  short_margin_usd: float) -> Candidate:
+        return Candidate(instrument_id=name, sensitivities={GAMMA: gamma}, price_usd=1.0,
+                         cost_fraction=0.0, lot_size=lot, min_size=lot, min_position=lowest,
+                         max_position=highest, impact=impact,
+                         initial_margin_short_usd=short_margin_usd)
+
+    candidates = [candidate("C1", 3000.0, 0.1, -0.1, 0.2, 1.192092896e-07),
+                  candidate("C2", -600_000.0, 0.001, 0.0, 0.001, 0.0),
+                  candidate("C5", 0.0, 0.001, -0.001, 0.001, 60.0)]
+    return PlanRequest(greeks={GAMMA: 0.0}, goal={GAMMA: (-300.0, -300.0)},
+                       candidates=candidates, margin_available_usd=0.0)
+
+
+def test_margin_of_a_lot_below_a_millionth_of_another_lots_still_binds() -> None:
+    request = _immaterial_margin_request()
+    plan = plan_trades(request)
+    assert _contracts(plan) == {"C1": 0.1, "C2": 0.001}
+    assert plan.initial_margin_change_usd == 0.0
+
+
+def test_frozen_candidate_margin_does_not_scale_against_a_tiny_tradable_one() -> None:
+    # 1e-303 USD a lot sets the margin scale; the frozen candidate's 1 USD would be 1e303 of it.
+    tradable = perpetual("TINY", sensitivities={DELTA: 1000.0}, lot_size=0.001, min_position=0.0,
+                         max_position=0.001, initial_margin_short_usd=1e-300)
+    frozen = perpetual("FROZEN", min_position=0.0, max_position=0.0, initial_margin_short_usd=1.0)
+    request = PlanRequest(greeks={DELTA: 0.0}, goal={DELTA: (1.0, 1.0)},
+                          candidates=[tradable, frozen], margin_available_usd=0.0)
+    plan = plan_trades(request)
+    assert plan.status is PlanStatus.OPTIMAL
+    assert _contracts(plan) == {"TINY": 0.001}
+
+
+def _nearly_whole_lots_request() -> PlanRequest:
+    """Return a request hypothesis found: branch and bound's lots break the margin once rounded.
+
+    A lot of C3 takes a million times C1's margin. At HiGHS' default tolerance,
+    branch and bound sells 3.99999901 lots of C3 and 1.00000099 of C1: gamma -2700
+    and the margin at 0.048 USD, all that is available; rounded to 4 and 1 lots,
+    the margin is 1.2e-8 USD beyond. Within it: sell 3 lots of C3 and 1 of C1, buy
+    1 of C2.
+    """
+    impact = square_root_impact(1.0, 0.03, 100.0)
+
+    def candidate(name: str, gamma: float, lot: float, lowest: float, highest: float,
+                  short_margin_usd: float, cost_fraction: float = 0.0) -> Candidate:
+        return Candidate(instrument_id=name, sensitivities={GAMMA: gamma}, price_usd=1.0,
+                         cost_fraction=cost_fraction, lot_size=lot, min_size=lot,
+                         min_position=lowest, max_position=highest, impact=impact,
+                         initial_margin_short_usd=short_margin_usd)
+
+    candidates = [candidate("C1", 3000.0, 0.1, -0.1, 0.2, 1.192092896e-07),
+                  candidate("C2", -600_000.0, 0.001, 0.0, 0.001, 0.0, cost_fraction=0.0078125),
+                  candidate("C3", 600_000.0, 0.001, -0.004, 0.0, 12.0)]
+    return PlanRequest(greeks={GAMMA: 0.0}, goal={GAMMA: (-2700.0, -2700.0)},
+                       candidates=candidates, margin_available_usd=0.048)
+
+
+def test_branch_and_bound_lots_that_break_the_margin_once_rounded_are_solved_again() -> None:
+    request = _nearly_whole_lots_request()
+    plan = plan_trades(request)
+    assert plan.status is PlanStatus.OPTIMAL
+    assert _contracts(plan) == {"C1": -0.1, "C2": 0.001, "C3": -0.003}
+    assert plan.initial_margin_change_usd <= 0.048
+    _assert_inside(plan, request)
+
+
+def test_branch_and_bound_lots_that_miss_the_goal_once_rounded_raise_planner_failed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def off_by_most_of_a_lot(*args: object, **kwargs: object) -> object:
+        result = real_milp(*args, **kwargs)
+        if kwargs.get("integrality") is None:
+            result.status = 1  # a relaxation stopped early: not rounded
+        elif result.x is not None:
+            result.x[0] += 0.6  # the perpetual: -8999.4 lots, one fewer sold once rounded
+        return result
+
+    monkeypatch.setattr(solve_module, "milp", off_by_most_of_a_lot)
+    request = PlanRequest(greeks={DELTA: 3.4}, goal={DELTA: (-2.5, 2.5)}, candidates=[perpetual()])
+    with pytest.raises(PlannerFailed, match=r"lots \[-8999.0\], rounded, .* miss the goal"):
+        plan_trades(request)
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(request=feasible_requests())
+@example(request=_margin_below_highs_resolution_request())
+@example(request=_immaterial_margin_request())
+@example(request=_nearly_whole_lots_request())
 def test_plan_of_a_feasible_request_is_inside_every_band(request: PlanRequest) -> None:
     plan = plan_trades(request)
     assert plan.status in (PlanStatus.OPTIMAL, PlanStatus.INSIDE_GOAL)

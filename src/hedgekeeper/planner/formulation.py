@@ -7,13 +7,15 @@ widths ``w_ik`` (the last unbounded) and marginal costs ``m_ik`` (USD per contra
 non-decreasing in ``k``), sensitivity ``a_ig`` (Greek unit per contract), initial
 margin rates ``M⁺_i``, ``M⁻_i`` (USD per contract held long, short), lot range
 ``[nlo_i, nhi_i]`` and minimum trade ``q_i = L_i * min_lots_i``; current value
-``G_g``, effective goal ``[l_g, u_g]``, scale ``S_g``; margin available ``A``.
+``G_g``, effective goal ``[l_g, u_g]``, scale ``S_g``; margin available ``A``,
+margin scale ``S_M`` (USD, ``request.py``).
 
 Variables::
 
     n_i integer in [nlo_i, nhi_i]  lots traded, signed: the trade is x_i = L_i n_i contracts
     b_ik, s_ik in [0, w_ik]        contracts bought, sold on impact segment k
-    t_i >= 0                       initial margin after the trade, USD  (margin rows only)
+    t_i >= 0                       initial margin after the trade, in units of S_M
+                                                                         (margin rows only)
     y⁺_i, y⁻_i in {0, 1}           buy, sell switches                   (min_lots_i > 1 only)
     v⁻_g, v⁺_g >= 0                shortfall below l_g, excess above u_g, in units of S_g
 
@@ -26,8 +28,10 @@ Rows::
     sum_k b_ik - sum_k s_ik - L_i n_i = 0                           net trade, each i
     (l_g - G_g) / S_g <= sum_i a_ig L_i n_i / S_g + v⁻_g - v⁺_g
                       <= (u_g - G_g) / S_g                          Greek g, each g
-    t_i >= M⁺_i (p_i + L_i n_i),  t_i >= -M⁻_i (p_i + L_i n_i)      margin epigraph
-    sum_i t_i <= max(A, 0) + sum_i IM_i(p_i)                        margin, if A < inf
+    t_i >= M⁺_i (p_i + L_i n_i) / S_M,  t_i >= -M⁻_i (p_i + L_i n_i) / S_M
+                                                                    margin epigraph
+    sum_i t_i <= (max(A, 0) + sum_i IM_i(p_i)) / S_M                margin, if A < inf
+                                                          (sums over i that can trade)
     q_i y⁺_i <= sum_k b_ik <= L_i nhi_i y⁺_i                        minimum size:
     q_i y⁻_i <= sum_k s_ik <= -L_i nlo_i y⁻_i                         one side at a time,
     y⁺_i + y⁻_i <= 1                                                  at least q_i
@@ -37,8 +41,8 @@ is always filled before a dearer one and ``sum_k m_ik b_ik`` is the impact curve
 ``|x_i|``; buying and selling the same candidate at once only adds cost, so
 ``sum_k (b_ik + s_ik) = |x_i|`` at the optimum (with the switches it holds
 everywhere). The initial margin ``IM_i(p) = M⁺_i max(p, 0) + M⁻_i max(-p, 0)`` is
-convex, so its epigraph ``t_i`` is exact under an upper bound. The switches make a
-non-zero trade at least ``q_i`` and need a finite lot range (big-M).
+convex, so its epigraph ``S_M t_i`` is exact under an upper bound. The switches make
+a non-zero trade at least ``q_i`` and need a finite lot range (big-M).
 
 Two objectives share these rows. The goal problem fixes ``v = 0`` and minimises
 the cost. When it is infeasible (no instrument moves gamma, a limit binds, a target
@@ -54,11 +58,18 @@ and unchanged at every whole number of lots (the only sizes a plan trades), and
 the linear relaxation gets tighter: at its vertices, only candidates that fill a
 binding Greek or margin row trade a fraction of a lot (``rounding.py``).
 
-The Greek rows are divided by ``S_g``, the finest lot step of Greek ``g``, so that
-their coefficients are of comparable size across units (coin, USD per 1%, USD per
-vol point, decimal) and HiGHS' absolute feasibility tolerance (1e-7) is a ten
-millionth of a lot, far below the ``INSIDE_SLACK`` a plan is checked against. A
-candidate that cannot trade keeps its lots at 0 and stays out of these rows.
+The Greek rows are divided by ``S_g``, the finest lot step of Greek ``g``, and the
+margin rows by ``S_M``, the finest lot's margin (each at least ``MATERIAL_STEP`` of
+the largest), so that a material lot's coefficient lies between 1 and 1e6 and rows
+in different units (coin, USD per 1%, USD per vol point, decimal, USD) are of
+comparable size. HiGHS treats a coefficient of at most 1e-9 as 0 and meets a row
+within 1e-7 (1e-6 in branch and bound): a billionth and a millionth of a scale, no
+more than the ``INSIDE_SLACK`` a plan is checked against. (Lots within 1e-6 of
+whole can still be a scale off once rounded; ``solve.py`` checks them.) Left in
+USD, margin rates of 1e-10 USD per contract would drop out of the rows, and HiGHS
+would take a trade that raises the margin beyond ``A`` for one that does not. A
+candidate that cannot trade keeps its lots at 0 and stays out of the Greek and
+margin rows (its margin does not change, whatever its rates against ``S_M``).
 """
 
 from __future__ import annotations
@@ -183,6 +194,7 @@ def build_formulation(request: PlanRequest) -> Formulation:
     """
     builder = _Builder()
     margin_limited = math.isfinite(request.margin_available_usd)
+    margin_scale = request.margin_scale_usd
     lots_index, margin_terms = [], []
     for candidate in request.candidates:
         lowest, highest = candidate.lot_range
@@ -200,10 +212,12 @@ def build_formulation(request: PlanRequest) -> Formulation:
         builder.row({**net_trade, lots: -candidate.lot_size}, 0.0, 0.0)
 
         rates = (candidate.initial_margin_long_usd, candidate.initial_margin_short_usd)
-        if margin_limited and any(rates):
+        # The margin of a candidate that cannot trade stays as it is: no rows.
+        if margin_limited and any(rates) and candidate.lot_range != (0, 0):
             held = builder.column(0.0, math.inf)
             long_rate, short_rate = rates
-            for rate in (long_rate, -short_rate):  # t_i >= rate * (p_i + L_i n_i)
+            for rate in (long_rate / margin_scale, -short_rate / margin_scale):
+                # t_i >= rate * (p_i + L_i n_i), in margin scales
                 builder.row({held: 1.0, lots: -rate * candidate.lot_size},
                             rate * candidate.position, math.inf)
             margin_terms.append((held, float(candidate.initial_margin_usd(candidate.position))))
@@ -224,7 +238,7 @@ def build_formulation(request: PlanRequest) -> Formulation:
         builder.row(
             dict.fromkeys((held for held, _ in margin_terms), 1.0),
             -math.inf,
-            max(request.margin_available_usd, 0.0) + held_now,
+            (max(request.margin_available_usd, 0.0) + held_now) / margin_scale,
         )
 
     greeks = request.constrained_greeks

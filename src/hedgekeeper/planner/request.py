@@ -21,6 +21,14 @@ the Greek's unit). When the goal cannot be reached, the planner minimises the su
 of the Greeks' shortfalls in these units: how many of the finest lots each Greek
 stays away from its goal. A shortfall below ``INSIDE_SLACK`` scales (a millionth of
 a lot) is floating-point round-off and counts as inside.
+
+The margin has a scale of its own, ``margin_scale_usd``: the smallest non-zero
+change of initial margin by one lot of a tradable candidate (``M⁺_i L_i`` or
+``M⁻_i L_i``), but at least ``MATERIAL_STEP`` of the largest (so that no margin
+coefficient of the program exceeds 1e6, ``formulation.py``), else 1 USD. A rise
+of the initial margin beyond ``margin_available_usd`` by less than
+``INSIDE_SLACK`` of this scale is round-off and counts as within it: a millionth
+of a lot's margin, however small the rates are in USD.
 """
 
 from __future__ import annotations
@@ -185,6 +193,34 @@ class PlanRequest:
         ]
         floor = MATERIAL_STEP * max(steps, default=0.0)
         return min((step for step in steps if step >= floor and step > 0), default=0.0)
+
+    @cached_property
+    def margin_scale_usd(self) -> float:
+        """Return the smallest change of initial margin by one lot, USD (module docstring).
+
+        Over the tradable candidates, long and short, at least ``MATERIAL_STEP`` of
+        the largest; 1 USD if no tradable candidate is charged margin.
+        """
+        steps = [
+            rate * candidate.lot_size
+            for candidate in self.candidates
+            if candidate.lot_range != (0, 0)
+            for rate in (candidate.initial_margin_long_usd, candidate.initial_margin_short_usd)
+        ]
+        steps = [step for step in steps if step > 0]  # a rate of 5e-324 a lot of 0.1 is 0
+        if not steps:
+            return 1.0
+        return max(min(steps), MATERIAL_STEP * max(steps))
+
+    def margin_exceeded(self, change_usd: ArrayLike) -> NDArray[np.bool_]:
+        """Return whether raising the initial margin by ``change_usd`` exceeds what is available.
+
+        An excess below ``INSIDE_SLACK`` of ``margin_scale_usd`` is round-off and
+        does not count; a negative balance counts as 0; broadcasts over ``change_usd``.
+        """
+        changes = np.asarray(change_usd, dtype=np.float64)
+        available_usd = max(self.margin_available_usd, 0.0)
+        return changes - available_usd > INSIDE_SLACK * self.margin_scale_usd
 
     @cached_property
     def effective_goal(self) -> dict[Greek, tuple[float, float]]:

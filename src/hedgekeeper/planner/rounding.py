@@ -19,14 +19,13 @@ that: a few more linear programs, still far cheaper than branch and bound.
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
-from hedgekeeper.planner.request import INSIDE_SLACK, PlanRequest
+from hedgekeeper.planner.request import PlanRequest
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -48,6 +47,7 @@ class Assessment:
     Attributes
     ----------
     admissible : within the position limits, the minimum sizes and the margin
+        (``PlanRequest.margin_exceeded``)
     shortfall : sum over the constrained Greeks of ``|excess| / scale`` (0 reaches the goal)
     cost_usd : expected cost of the trades, USD
     """
@@ -73,9 +73,7 @@ def assess_lots(request: PlanRequest, lots: FloatArray) -> Assessment:
         cost_usd += fees_usd + impact_usd
         after_usd = candidate.initial_margin_usd(candidate.position + contracts[:, column])
         margin_change_usd += after_usd - candidate.initial_margin_usd(candidate.position)
-    if math.isfinite(request.margin_available_usd):
-        available_usd = max(request.margin_available_usd, 0.0)
-        admissible &= margin_change_usd <= available_usd + INSIDE_SLACK * max(1.0, available_usd)
+    admissible &= ~request.margin_exceeded(margin_change_usd)
     shortfall = np.zeros(len(lots))
     for greek in request.constrained_greeks:
         values = request.greeks[greek] + contracts @ request.sensitivity_matrix([greek])[0]

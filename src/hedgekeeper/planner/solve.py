@@ -13,6 +13,14 @@ Steps (the program is in ``formulation.py``, the rounding in ``rounding.py``):
 5. The lexicographic fallback: least shortfall, then least cost with the
    shortfall capped at its minimum.
 
+HiGHS keeps an integer within 1e-6 of a whole number, and a lot worth up to 1e6
+scales of a row (an option's delta beside a perpetual's, a lot's margin beside a
+far smaller one) then moves that row by up to a whole scale when it is rounded:
+branch and bound can return lots that, rounded, miss the goal or break the
+margin, and take them for cheaper than the true least cost. So every branch and
+bound result is rounded and checked as a rounding is (``assess_lots``); one that
+fails is solved again with HiGHS' tolerance at ``STRICT_MIP_TOLERANCE``.
+
 The accepted gap: a plan may cost more than the least cost by ``relative_gap`` of
 its cost or by ``absolute_gap_usd``, whichever is larger (the absolute one lets a
 rounded small trade through: one lot of a perpetual can be 0.1% of a small
@@ -31,6 +39,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,7 +50,12 @@ from hedgekeeper.planner.errors import MalformedPlanRequest, PlannerFailed
 from hedgekeeper.planner.formulation import Formulation, build_formulation
 from hedgekeeper.planner.plan import Plan, PlanStatus, build_plan
 from hedgekeeper.planner.request import INSIDE_SLACK, PlanRequest
-from hedgekeeper.planner.rounding import Rounding, repair_rounding, round_relaxation
+from hedgekeeper.planner.rounding import (
+    Rounding,
+    assess_lots,
+    repair_rounding,
+    round_relaxation,
+)
 
 FloatArray = NDArray[np.float64]
 
@@ -50,6 +64,10 @@ _OPTIMAL, _LIMIT_REACHED, _INFEASIBLE = 0, 1, 2
 
 #: Relative cost differences below this are floating-point noise.
 _COST_NOISE = 1e-9
+
+#: HiGHS' integrality and row tolerance (``mip_feasibility_tolerance``, 1e-6 by default)
+#: for branch and bound again when the rounded lots of a first solve fail their check.
+STRICT_MIP_TOLERANCE = 1e-9
 
 
 def plan_trades(
@@ -84,7 +102,8 @@ def plan_trades(
         If a gap is negative or the time limit is not positive.
     PlannerFailed
         If HiGHS returns no usable solution (time limit hit in the fallback before
-        any solution, numerical failure). Infeasibility alone never raises.
+        any solution, numerical failure, whole lots that break a limit or miss the
+        goal even at ``STRICT_MIP_TOLERANCE``). Infeasibility alone never raises.
 
     Examples
     --------
@@ -128,7 +147,7 @@ def plan_trades(
         rounded = solver.round(relaxation) if relaxation.status == _OPTIMAL else None
         if rounded is not None:
             return plan(rounded, PlanStatus.OPTIMAL, relaxation.fun)
-        goal = solver.solve(formulation.cost_usd, goal_bounds)
+        goal = solver.branch_and_bound(formulation.cost_usd, goal_bounds, reach_goal=True)
         if goal.x is not None:
             status = PlanStatus.OPTIMAL if goal.status == _OPTIMAL else PlanStatus.TIME_LIMITED
             return plan(solver.lots(goal), status, goal.mip_dual_bound)
@@ -148,18 +167,61 @@ class _Solver:
     deadline_s: float  # time.perf_counter() value
 
     def solve(self, objective: FloatArray, bounds: Bounds, *, integral: bool = True,
-              cap: LinearConstraint | None = None) -> OptimizeResult:
+              cap: LinearConstraint | None = None,
+              mip_tolerance: float | None = None) -> OptimizeResult:
         """Return HiGHS' result for ``objective`` under ``bounds`` and ``cap``."""
-        return milp(
-            objective,
-            integrality=self.formulation.integrality if integral else None,
-            bounds=bounds,
-            constraints=[self.formulation.rows] if cap is None else [self.formulation.rows, cap],
-            options={
-                "mip_rel_gap": self.relative_gap,
-                "time_limit": max(self.deadline_s - time.perf_counter(), 1e-3),
-                "presolve": False,
-            },
+        options: dict[str, object] = {
+            "mip_rel_gap": self.relative_gap,
+            "time_limit": max(self.deadline_s - time.perf_counter(), 1e-3),
+            "presolve": False,
+        }
+        with warnings.catch_warnings():
+            if mip_tolerance is not None:
+                # milp passes options it does not know to HiGHS as they are, with a warning.
+                options["mip_feasibility_tolerance"] = mip_tolerance
+                warnings.filterwarnings("ignore", "Unrecognized options", RuntimeWarning)
+            return milp(
+                objective,
+                integrality=self.formulation.integrality if integral else None,
+                bounds=bounds,
+                constraints=(
+                    [self.formulation.rows] if cap is None else [self.formulation.rows, cap]
+                ),
+                options=options,
+            )
+
+    def branch_and_bound(self, objective: FloatArray, bounds: Bounds, *, reach_goal: bool,
+                         cap: LinearConstraint | None = None) -> OptimizeResult:
+        """Return HiGHS' branch and bound result, its lots checked once rounded (module docstring).
+
+        The rounded lots must be admissible and, if ``reach_goal``, reach the goal;
+        failing that at HiGHS' default tolerance, the program is solved again at
+        ``STRICT_MIP_TOLERANCE``. A result without a solution is returned as it is.
+
+        Raises
+        ------
+        PlannerFailed
+            If the rounded lots fail their check at ``STRICT_MIP_TOLERANCE`` too.
+        """
+        result = self.solve(objective, bounds, cap=cap)
+        if self._whole_lots_hold(result, reach_goal=reach_goal):
+            return result
+        result = self.solve(objective, bounds, cap=cap, mip_tolerance=STRICT_MIP_TOLERANCE)
+        if self._whole_lots_hold(result, reach_goal=reach_goal):
+            return result
+        lots = np.rint(self.lots(result))
+        raise PlannerFailed(
+            f"HiGHS' lots {lots.tolist()}, rounded, break a limit or the margin"
+            f"{' or miss the goal' if reach_goal else ''}, even with its tolerance at"
+            f" {STRICT_MIP_TOLERANCE}"
+        )
+
+    def _whole_lots_hold(self, result: OptimizeResult, *, reach_goal: bool) -> bool:
+        if result.x is None:
+            return True
+        assessment = assess_lots(self.request, np.rint(self.lots(result)))
+        return bool(assessment.admissible[0]) and not (
+            reach_goal and assessment.shortfall[0] > 0.0
         )
 
     def lots(self, result: OptimizeResult) -> FloatArray:
@@ -191,7 +253,8 @@ class _Solver:
     def fallback(self) -> tuple[FloatArray, PlanStatus, float]:
         """Return the lots, status and cost bound of the least shortfall, then least cost."""
         bounds = self.formulation.bounds(allow_shortfall=True)
-        least_shortfall = self.solve(self.formulation.shortfall, bounds)
+        least_shortfall = self.branch_and_bound(self.formulation.shortfall, bounds,
+                                                reach_goal=False)
         if least_shortfall.x is None:
             raise PlannerFailed(
                 f"HiGHS found no solution to the fallback problem: {least_shortfall.message}"
@@ -200,7 +263,8 @@ class _Solver:
         cap = LinearConstraint(
             self.formulation.shortfall, -np.inf, shortfall + INSIDE_SLACK * max(1.0, shortfall)
         )
-        cheapest = self.solve(self.formulation.cost_usd, bounds, cap=cap)
+        cheapest = self.branch_and_bound(self.formulation.cost_usd, bounds, cap=cap,
+                                         reach_goal=False)
         if shortfall > INSIDE_SLACK:
             status = PlanStatus.GOAL_UNREACHABLE
         elif cheapest.status == _OPTIMAL:  # the goal was infeasible only within HiGHS' tolerances
