@@ -10,6 +10,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from hedgekeeper.policy.decision import Decision, HedgeMemory, PolicyInput, RiskSnapshot
+from hedgekeeper.policy.quiet import Quiet, RiskCells
 from hedgekeeper.policy.risk_profile import RiskProfile, load_risk_profile
 
 AS_OF_NS = 1_749_801_600_000_000_000  # 2025-06-13T08:00:00Z
@@ -57,6 +58,9 @@ class FixedPolicy:
 
     def decide(self, state: PolicyInput) -> Decision:
         return dataclasses.replace(self.decision, ts_ns=state.risk.ts_ns, underlying=state.risk.underlying)
+
+    def quiet(self, state: PolicyInput, cells: RiskCells) -> Quiet | None:
+        return None if self.decision.trigger or self.decision.act else Quiet(cells.everywhere())
 
 
 def verdict(act: bool, **fields: Any) -> FixedPolicy:

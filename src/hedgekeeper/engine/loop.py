@@ -19,6 +19,13 @@ For each event, in order:
    ``Hedger``, whose fills are booked;
 5. risk is sampled at a fixed interval for the records.
 
+After a silent verdict the engine asks the policy where it would stay silent
+(``policy/quiet.py``) and keeps a ``QuietWindow``: the spot interval, deadline and
+cost range inside which no rule can fire, the ladder stays fresh and no sample is
+due. A tick inside it stops after the order book: skipping step 4 changes nothing,
+as nothing would be recorded. Any other input the policy reads (an oracle round, an
+option's vol, a fill, a funding payment) closes the window.
+
 Everything is deterministic: the same events and configuration give the same
 decisions and fills.
 """
@@ -29,13 +36,22 @@ import logging
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from hedgekeeper.engine.book_state import BookState
 from hedgekeeper.engine.clock import Clock
 from hedgekeeper.engine.records import FillRecord, Recorder, RiskSample
 from hedgekeeper.engine.risk_cache import InterpolatedRisk, LadderRisk
-from hedgekeeper.market.events import BookUpdate, Funding, MarketEvent, OptionQuote, OracleUpdate, TopOfBook, Trade
+from hedgekeeper.market.events import (
+    Block,
+    BookUpdate,
+    Funding,
+    MarketEvent,
+    OptionQuote,
+    OracleUpdate,
+    TopOfBook,
+    Trade,
+)
 from hedgekeeper.market.order_book import OrderBook
 from hedgekeeper.market.validation import EdgeValidator
 from hedgekeeper.policy.base import Policy
@@ -88,6 +104,8 @@ class EngineSettings:
     liquidation_max_age_ns : liquidation levels older than this are searched again
         (they are always searched again after a fill)
     liquidation_search : the largest move searched for liquidation, fraction of spot
+    quiet_windows : skip the policy on ticks inside its quiet region (``policy/quiet.py``);
+        the decisions are the same either way, only slower without
     """
 
     sample_interval_ns: int = 60_000_000_000
@@ -96,12 +114,40 @@ class EngineSettings:
     ladder_spacing: float = 0.0005
     liquidation_max_age_ns: int = 3_600_000_000_000
     liquidation_search: float = 0.5
+    quiet_windows: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class QuietWindow:
+    """Ticks with ``low_usd < spot < high_usd`` before ``until_ns`` at a cost fraction in ``cost_fraction`` change nothing.
+
+    Attributes
+    ----------
+    low_usd, high_usd : the open spot interval, USD per coin
+    until_ns : exclusive deadline, ns since the epoch
+    cost_fraction : (low, high), decimal
+    any_cost : whether every cost fraction is covered, so none needs computing
+    """
+
+    low_usd: float
+    high_usd: float
+    until_ns: int
+    cost_fraction: tuple[float, float]
+    any_cost: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "any_cost", self.cost_fraction == (-math.inf, math.inf))
+
+    def holds_at(self, cost_fraction: float) -> bool:
+        """Return whether ``cost_fraction`` lies in the window's cost range."""
+        return self.cost_fraction[0] <= cost_fraction <= self.cost_fraction[1]
 
 
 @dataclass
 class _UnderlyingState:
     feed: UnderlyingFeed
     ladder: LadderRisk | None = None
+    quiet: QuietWindow | None = None
     memory: HedgeMemory = HedgeMemory()
     oracle_usd: float | None = None
     last_sample_ns: int | None = None
@@ -125,6 +171,8 @@ class Engine:
         underlying (fees + half-spread), handed to the policy
     settings : EngineSettings
     recorder : Recorder receiving samples, decisions and fills
+    events_processed : events that passed validation so far
+    quiet_ticks : spot ticks that fell inside a quiet window, the policy not asked
     """
 
     clock: Clock
@@ -137,12 +185,19 @@ class Engine:
     settings: EngineSettings = field(default_factory=EngineSettings)
     recorder: Recorder = field(default_factory=Recorder)
     events_processed: int = 0
+    quiet_ticks: int = 0
 
     def __post_init__(self) -> None:
         self._states = {feed.underlying: _UnderlyingState(feed) for feed in self.feeds}
         self._by_spot_stream = {feed.spot_stream: self._states[feed.underlying] for feed in self.feeds}
         self._by_oracle = {f.oracle_stream: self._states[f.underlying] for f in self.feeds if f.oracle_stream}
         self.order_books: dict[str, OrderBook] = {}
+        self._advance: Callable[[int], None] | None = getattr(self.clock, "advance_to", None)
+        self._handlers: dict[type, Callable[[Any, int], None]] = {
+            TopOfBook: self._on_book, BookUpdate: self._on_book, Trade: self._on_trade,
+            OptionQuote: self._on_option_quote, Funding: self._on_funding, OracleUpdate: self._on_oracle,
+            Block: self._on_block,
+        }
 
     def run(self, events: Iterable[MarketEvent], progress: Callable[[int], None] | None = None) -> Recorder:
         """Process every event in order; return the recorder. ``progress(n)`` is called every 10,000."""
@@ -154,45 +209,66 @@ class Engine:
 
     def process(self, event: MarketEvent) -> None:
         """Take one event through the loop (see the module docstring)."""
-        advance = getattr(self.clock, "advance_to", None)
-        if advance is not None and event.ts_ns > self.clock.now_ns():
-            advance(event.ts_ns)  # a late event never moves time back: the validator judges it
-        self.clock.fire_due()
-        now_ns = self.clock.now_ns()
+        clock = self.clock
+        if self._advance is not None and event.ts_ns > clock.now_ns():
+            self._advance(event.ts_ns)  # a late event never moves time back: the validator judges it
+        clock.fire_due()
+        now_ns = clock.now_ns()
         if self.validator.check(event, now_ns) is not None:
             return
         self.events_processed += 1
+        self._handlers[type(event)](event, now_ns)
+
+    def _on_book(self, event: TopOfBook | BookUpdate, now_ns: int) -> None:
         stream = event.stream
-        if isinstance(event, TopOfBook | BookUpdate):
-            book = self.order_books.get(stream)
-            if book is None:
-                book = self.order_books[stream] = OrderBook()
-            book.apply(event)
-            state = self._by_spot_stream.get(stream)
-            if state is not None and book.mid_usd is not None:
-                self._on_spot(state, book.mid_usd, now_ns)
-        elif isinstance(event, Trade):
-            state = self._by_spot_stream.get(stream)
-            if state is not None and stream not in self.order_books:
-                self._on_spot(state, event.price_usd, now_ns)
-        elif isinstance(event, OptionQuote):
-            # New marks reach the risk at the ladder's next rebuild (ladder_max_age_ns).
-            if stream in self.book.registry:
-                self.book.set_option_vol(stream, event.mark_vol)
-        elif isinstance(event, Funding):
-            if self.book.position(stream) != 0.0:
-                self.book.pay_funding(stream, event.rate, event.mark_usd)
-                self._invalidate(self.book.registry.get(stream).underlying)
-        elif isinstance(event, OracleUpdate):
-            state = self._by_oracle.get(stream)
-            if state is not None:
-                state.oracle_usd = event.price_usd
+        book = self.order_books.get(stream)
+        if book is None:
+            book = self.order_books[stream] = OrderBook()
+        book.apply(event)
+        state = self._by_spot_stream.get(stream)
+        if state is not None:
+            mid_usd = book.mid_usd
+            if mid_usd is not None:
+                self._on_spot(state, mid_usd, now_ns)
+
+    def _on_trade(self, event: Trade, now_ns: int) -> None:
+        state = self._by_spot_stream.get(event.stream)
+        if state is not None and event.stream not in self.order_books:
+            self._on_spot(state, event.price_usd, now_ns)
+
+    def _on_option_quote(self, event: OptionQuote, now_ns: int) -> None:
+        # New marks reach the risk at the ladder's next rebuild (ladder_max_age_ns);
+        # the policy's view of vol changes now.
+        if event.stream in self.book.registry:
+            self.book.set_option_vol(event.stream, event.mark_vol)
+            self._silence(self.book.registry.get(event.stream).underlying)
+
+    def _on_funding(self, event: Funding, now_ns: int) -> None:
+        if self.book.position(event.stream) != 0.0:
+            self.book.pay_funding(event.stream, event.rate, event.mark_usd)
+            self._invalidate(self.book.registry.get(event.stream).underlying)
+
+    def _on_oracle(self, event: OracleUpdate, now_ns: int) -> None:
+        state = self._by_oracle.get(event.stream)
+        if state is not None:
+            state.oracle_usd = event.price_usd
+            state.quiet = None
+
+    def _on_block(self, event: Block, now_ns: int) -> None:
+        """Blocks matter to the on-chain keeper only."""
+
+    def _silence(self, underlying: str) -> None:
+        """Forget ``underlying``'s quiet window: an input the policy reads has changed."""
+        state = self._states.get(underlying)
+        if state is not None:
+            state.quiet = None
 
     def _invalidate(self, underlying: str) -> None:
         """Mark ``underlying``'s ladder stale: cash moved."""
         state = self._states.get(underlying)
         if state is not None:
             state.ladder = None
+            state.quiet = None
 
     def _risk(self, state: _UnderlyingState, spot_usd: float, now_ns: int) -> tuple[InterpolatedRisk, LadderRisk]:
         ladder = state.ladder
@@ -217,27 +293,22 @@ class Engine:
         return ladder.at(spot_usd), ladder  # type: ignore[union-attr]
 
     def _on_spot(self, state: _UnderlyingState, spot_usd: float, now_ns: int) -> None:
+        quiet = state.quiet
+        if (quiet is not None and quiet.low_usd < spot_usd < quiet.high_usd and now_ns < quiet.until_ns
+                and (quiet.any_cost or quiet.holds_at(self.cost_fraction(state.feed.underlying, self.order_books)))):
+            self.quiet_ticks += 1  # the policy would stay silent: no decision to record, no risk to sample
+            return
+        state.quiet = None
         underlying = state.feed.underlying
         risk, ladder = self._risk(state, spot_usd, now_ns)
-        equity_usd = risk.equity_usd
-        snapshot = RiskSnapshot(
-            ts_ns=now_ns,
-            underlying=underlying,
-            spot_usd=spot_usd,
-            delta_coin=risk.delta_coin,
-            gamma_coin_per_usd=risk.gamma_coin_per_usd,
-            vega_usd_per_vol_pt=risk.vega_usd_per_vol * 0.01,
-            weight=risk.delta_coin * spot_usd / equity_usd if equity_usd > 0.0 else math.inf,
-            leverage=risk.gross_notional_usd / equity_usd if equity_usd > 0.0 else math.inf,
-            liquidation_distance=ladder.liquidation_distance(spot_usd),
-            vol=self._risk_vol(underlying),
-        )
-        decision = self.policy.decide(PolicyInput(
+        snapshot = risk.snapshot(underlying, now_ns, ladder.liquidation_distance(spot_usd), self._risk_vol(underlying))
+        policy_input = PolicyInput(
             risk=snapshot,
             memory=state.memory,
             oracle_usd=state.oracle_usd,
             cost_fraction=self.cost_fraction(underlying, self.order_books),
-        ))
+        )
+        decision = self.policy.decide(policy_input)
         if decision.trigger:
             self.recorder.decisions.append(decision)
         if decision.act:
@@ -245,6 +316,27 @@ class Engine:
             risk, _ = self._risk(state, spot_usd, now_ns)
         if state.last_sample_ns is None or now_ns - state.last_sample_ns >= self.settings.sample_interval_ns:
             self._sample(state, snapshot, risk, now_ns)
+        if not decision.trigger and self.settings.quiet_windows:
+            state.quiet = self._quiet_window(state, ladder, policy_input)
+
+    def _quiet_window(self, state: _UnderlyingState, ladder: LadderRisk, policy_input: PolicyInput) -> QuietWindow | None:
+        """Return the spots, times and costs around ``policy_input`` for which nothing can happen but a tick.
+
+        Inside it the policy is silent (its ``quiet`` region), the ladder stays fresh and
+        no sample is due, so ``_on_spot`` may return at once.
+        """
+        cells = ladder.cells()
+        region = self.policy.quiet(policy_input, cells)
+        run = None if region is None else region.run_around(ladder.cell_of(policy_input.risk.spot_usd))
+        if region is None or run is None:
+            return None
+        until_ns = min(
+            region.until_ns,
+            ladder.built_ns + self.settings.ladder_max_age_ns + 1,
+            state.last_sample_ns + self.settings.sample_interval_ns,  # type: ignore[operator]  (sampled above)
+        )
+        return QuietWindow(float(cells.spot_low_usd[run[0]]), float(cells.spot_high_usd[run[1]]), until_ns,
+                           region.cost_fraction)
 
     def _rebalance(self, state: _UnderlyingState, decision: Decision, risk: RiskSnapshot, now_ns: int) -> None:
         spot_usd = risk.spot_usd
@@ -258,6 +350,7 @@ class Engine:
         # liquidation level depends on the positions: all are stale.
         for other in self._states.values():
             other.ladder = None
+            other.quiet = None
             other.liquidation_spots_usd = None
 
     def _sample(self, state: _UnderlyingState, snapshot: RiskSnapshot, risk: InterpolatedRisk, now_ns: int) -> None:

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hedgekeeper.policy.decision import RiskSnapshot
+from hedgekeeper.policy.quiet import RiskCells, hermite_bounds, linear_bounds, widen
 from hedgekeeper.portfolio.book import GreeksLadder
 from hedgekeeper.portfolio.liquidation import LiquidationDistance
 from hedgekeeper.portfolio.portfolio import Portfolio
@@ -41,6 +43,25 @@ class InterpolatedRisk:
     vega_usd_per_vol: float
     theta_usd_per_year: float
     gross_notional_usd: float
+
+    def snapshot(self, underlying: str, ts_ns: int, liquidation_distance: float, vol: float) -> RiskSnapshot:
+        """Return what the policy sees of this risk: weight and leverage over equity (inf without equity).
+
+        ``liquidation_distance`` is a fraction of spot, ``vol`` the annualised vol used for risk.
+        """
+        spot_usd, equity_usd = self.spot_usd, self.equity_usd
+        return RiskSnapshot(
+            ts_ns=ts_ns,
+            underlying=underlying,
+            spot_usd=spot_usd,
+            delta_coin=self.delta_coin,
+            gamma_coin_per_usd=self.gamma_coin_per_usd,
+            vega_usd_per_vol_pt=self.vega_usd_per_vol * 0.01,
+            weight=self.delta_coin * spot_usd / equity_usd if equity_usd > 0.0 else math.inf,
+            leverage=self.gross_notional_usd / equity_usd if equity_usd > 0.0 else math.inf,
+            liquidation_distance=liquidation_distance,
+            vol=vol,
+        )
 
 
 def _hermite(t: float, h: float, y0: float, y1: float, m0: float, m1: float) -> float:
@@ -67,8 +88,8 @@ class LadderRisk:
     built_ns : when the ladder was built, ns since the epoch (UTC)
     """
 
-    __slots__ = ("_ladder", "_log_low", "_log_step", "_last", "other_equity_usd", "liquidation_spots_usd",
-                 "built_ns")
+    __slots__ = ("_ladder", "_log_low", "_log_step", "_last", "_cells", "other_equity_usd",
+                 "liquidation_spots_usd", "built_ns")
 
     def __init__(
         self,
@@ -82,6 +103,7 @@ class LadderRisk:
         self._log_low = math.log(spots[0])
         self._log_step = math.log(spots[1] / spots[0])
         self._last = len(spots) - 1
+        self._cells: RiskCells | None = None
         self.other_equity_usd = other_equity_usd
         self.liquidation_spots_usd = liquidation_spots_usd
         self.built_ns = built_ns
@@ -131,11 +153,36 @@ class LadderRisk:
         spots = self._ladder.spot_usd
         return spots[0] <= spot_usd <= spots[-1]
 
+    def cell_of(self, spot_usd: float) -> int:
+        """Return the index of the grid cell that ``at`` interpolates ``spot_usd`` in."""
+        position = (math.log(spot_usd) - self._log_low) / self._log_step
+        return min(max(int(position), 0), self._last - 1)
+
+    def cells(self) -> RiskCells:
+        """Return bounds of the interpolated risk over every cell of the grid (computed once)."""
+        if self._cells is None:
+            ladder = self._ladder
+            spots, width = ladder.spot_usd, np.diff(ladder.spot_usd)
+            delta, gamma, equity = ladder.delta_coin, ladder.gamma_coin_per_usd, ladder.equity_usd
+            own_low, own_high = hermite_bounds(equity[:-1], equity[1:], delta[:-1], delta[1:], width)
+            other = self.other_equity_usd
+            scale = abs(other) + np.maximum(np.abs(own_low), np.abs(own_high))
+            self._cells = RiskCells(
+                spot_low_usd=spots[:-1],
+                spot_high_usd=spots[1:],
+                delta_coin=hermite_bounds(delta[:-1], delta[1:], gamma[:-1], gamma[1:], width),
+                equity_usd=widen(own_low + other, own_high + other, scale),
+                gamma_coin_per_usd=linear_bounds(gamma[:-1], gamma[1:]),
+                vega_usd_per_vol=linear_bounds(ladder.vega_usd_per_vol[:-1], ladder.vega_usd_per_vol[1:]),
+                gross_notional_usd=linear_bounds(ladder.gross_notional_usd[:-1], ladder.gross_notional_usd[1:]),
+                liquidation_spots_usd=self.liquidation_spots_usd,
+            )
+        return self._cells
+
     def at(self, spot_usd: float) -> InterpolatedRisk:
         """Return the underlying's risk at ``spot_usd``, which must lie inside the grid (``covers``)."""
         ladder = self._ladder
-        position = (math.log(spot_usd) - self._log_low) / self._log_step
-        i = min(max(int(position), 0), self._last - 1)
+        i = self.cell_of(spot_usd)
         s0 = ladder.spot_usd[i]
         h = ladder.spot_usd[i + 1] - s0
         t = (spot_usd - s0) / h

@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from hedgekeeper.market.events import (
     Block,
@@ -74,6 +76,60 @@ def _crossed(bid_usd: float, ask_usd: float) -> str | None:
     return f"crossed book: bid {bid_usd!r} >= ask {ask_usd!r}" if bid_usd >= ask_usd else None
 
 
+def _trade_problem(event: Trade) -> str | None:
+    return (_positive("price", event.price_usd) or _positive("size", event.size_coin)
+            or (None if event.aggressor in (1, -1) else f"aggressor {event.aggressor!r} is not +1 or -1"))
+
+
+def _top_of_book_problem(event: TopOfBook) -> str | None:
+    if (0.0 < event.bid_usd < event.ask_usd < math.inf and 0.0 <= event.bid_size_coin < math.inf
+            and 0.0 <= event.ask_size_coin < math.inf):
+        return None  # the common case, in one comparison chain
+    problem = (_positive("bid", event.bid_usd) or _positive("ask", event.ask_usd)
+               or _non_negative("bid size", event.bid_size_coin) or _non_negative("ask size", event.ask_size_coin))
+    return problem or _crossed(event.bid_usd, event.ask_usd)
+
+
+def _book_update_problem(event: BookUpdate) -> str | None:
+    problem = _levels_problem("bid", event.bids, True) or _levels_problem("ask", event.asks, False)
+    if problem is None and event.is_snapshot and event.bids and event.asks:
+        problem = _crossed(event.bids[0][0], event.asks[0][0])
+    return problem
+
+
+def _option_quote_problem(event: OptionQuote) -> str | None:
+    problem = _positive("mark vol", event.mark_vol) or _positive("forward", event.forward_usd)
+    for name, vol in (("bid vol", event.bid_vol), ("ask vol", event.ask_vol)):
+        problem = problem or (None if math.isnan(vol) else _positive(name, vol))
+    if problem is None and event.bid_vol > event.ask_vol:
+        problem = f"crossed quote: bid vol {event.bid_vol!r} > ask vol {event.ask_vol!r}"
+    return problem
+
+
+def _funding_problem(event: Funding) -> str | None:
+    return _positive("mark", event.mark_usd) or (
+        None if math.isfinite(event.rate) else f"funding rate {event.rate!r} is not finite")
+
+
+def _oracle_problem(event: OracleUpdate) -> str | None:
+    problem = _positive("oracle price", event.price_usd)
+    if problem is None and event.updated_at_ns > event.ts_ns:
+        problem = f"oracle round updated at {event.updated_at_ns} after its event time {event.ts_ns}"
+    return problem
+
+
+def _block_problem(event: Block) -> str | None:
+    return None if event.number >= 0 and event.base_fee_wei >= 0 else (
+        f"block number {event.number} or base fee {event.base_fee_wei} is negative")
+
+
+_PROBLEM_OF: dict[type, Callable[[Any], str | None]] = {
+    Trade: _trade_problem, TopOfBook: _top_of_book_problem, BookUpdate: _book_update_problem,
+    OptionQuote: _option_quote_problem, Funding: _funding_problem, OracleUpdate: _oracle_problem,
+    Block: _block_problem,
+}
+
+
 def content_problem(event: MarketEvent) -> str | None:
     """Return what is wrong with the numbers of ``event`` alone, or ``None`` if nothing is.
 
@@ -88,39 +144,8 @@ def content_problem(event: MarketEvent) -> str | None:
     >>> content_problem(BookUpdate(0, "BTC-PERP", ((101.0, 0.0),), ((100.0, 1.0),), False)) is None
     True
     """
-    match event:
-        case Trade():
-            return (_positive("price", event.price_usd) or _positive("size", event.size_coin)
-                    or (None if event.aggressor in (1, -1) else f"aggressor {event.aggressor!r} is not +1 or -1"))
-        case TopOfBook():
-            problem = (_positive("bid", event.bid_usd) or _positive("ask", event.ask_usd)
-                       or _non_negative("bid size", event.bid_size_coin)
-                       or _non_negative("ask size", event.ask_size_coin))
-            return problem or _crossed(event.bid_usd, event.ask_usd)
-        case BookUpdate():
-            problem = _levels_problem("bid", event.bids, True) or _levels_problem("ask", event.asks, False)
-            if problem is None and event.is_snapshot and event.bids and event.asks:
-                problem = _crossed(event.bids[0][0], event.asks[0][0])
-            return problem
-        case OptionQuote():
-            problem = _positive("mark vol", event.mark_vol) or _positive("forward", event.forward_usd)
-            for name, vol in (("bid vol", event.bid_vol), ("ask vol", event.ask_vol)):
-                problem = problem or (None if math.isnan(vol) else _positive(name, vol))
-            if problem is None and event.bid_vol > event.ask_vol:
-                problem = f"crossed quote: bid vol {event.bid_vol!r} > ask vol {event.ask_vol!r}"
-            return problem
-        case Funding():
-            return _positive("mark", event.mark_usd) or (
-                None if math.isfinite(event.rate) else f"funding rate {event.rate!r} is not finite")
-        case OracleUpdate():
-            problem = _positive("oracle price", event.price_usd)
-            if problem is None and event.updated_at_ns > event.ts_ns:
-                problem = f"oracle round updated at {event.updated_at_ns} after its event time {event.ts_ns}"
-            return problem
-        case Block():
-            return None if event.number >= 0 and event.base_fee_wei >= 0 else (
-                f"block number {event.number} or base fee {event.base_fee_wei} is negative")
-    return f"unknown event type {type(event).__name__}"
+    check = _PROBLEM_OF.get(type(event))
+    return f"unknown event type {type(event).__name__}" if check is None else check(event)
 
 
 @dataclass

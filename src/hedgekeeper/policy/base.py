@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from hedgekeeper.policy.decision import Decision, Greek, PolicyInput, RiskSnapshot
+from hedgekeeper.policy.quiet import Quiet, RiskCells
 from hedgekeeper.policy.risk_profile import Band, UnderlyingBands
 
 HedgeTo = Literal["edge", "target"]
@@ -31,6 +32,14 @@ class Policy(Protocol):
 
     def decide(self, state: PolicyInput) -> Decision:
         """Return the verdict for ``state``; the same input always gives the same verdict."""
+        ...
+
+    def quiet(self, state: PolicyInput, cells: RiskCells) -> Quiet | None:
+        """Return where the verdict for inputs like ``state`` stays silent (``policy/quiet.py``).
+
+        None when the policy fires at ``state`` or cannot bound where it would; the
+        engine then asks ``decide`` at every tick.
+        """
         ...
 
 

@@ -30,6 +30,7 @@ from typing import Any
 
 from hedgekeeper.policy.base import Policy, distance_outside
 from hedgekeeper.policy.decision import Decision, Greek, PolicyInput
+from hedgekeeper.policy.quiet import Quiet, RiskCells
 
 HOURS_PER_YEAR = 365.0 * 24.0
 
@@ -167,6 +168,10 @@ class CostAwareSkip:
             expected_benefit_usd=benefit,
             **skip,
         )
+
+    def quiet(self, state: PolicyInput, cells: RiskCells) -> Quiet | None:
+        """Return the wrapped policy's quiet region: the skip only ever turns an act into a skip."""
+        return self.policy.quiet(state, cells)
 
     @staticmethod
     def _unpriced(state: PolicyInput, decision: Decision) -> str:

@@ -9,6 +9,7 @@ the wrapped policy, its cost-aware skip included, decided.
 
 from __future__ import annotations
 
+import math
 from dataclasses import KW_ONLY, dataclass
 
 from hedgekeeper.policy.base import (
@@ -21,6 +22,7 @@ from hedgekeeper.policy.base import (
 )
 from hedgekeeper.policy.cost_aware import hedge_cost_usd
 from hedgekeeper.policy.decision import Decision, Greek, PolicyInput
+from hedgekeeper.policy.quiet import Quiet, RiskCells, all_quiet, inside
 from hedgekeeper.policy.risk_profile import RiskProfile
 
 
@@ -98,3 +100,9 @@ class HardLimits:
             forced=True,
             expected_cost_usd=hedge_cost_usd(risk.delta_coin - target, risk.spot_usd, state.cost_fraction),
         )
+
+    def quiet(self, state: PolicyInput, cells: RiskCells) -> Quiet | None:
+        """Return where the wrapped policy is quiet and both limits hold."""
+        limits = inside(cells.measure("liquidation_distance"), self.min_liquidation_distance, math.inf) & inside(
+            cells.measure("leverage"), -math.inf, self.max_leverage)
+        return all_quiet((self.policy.quiet(state, cells), Quiet(limits)))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from hedgekeeper.policy.base import Policy, decision_for, intersect_goals
 from hedgekeeper.policy.decision import Decision, PolicyInput
+from hedgekeeper.policy.quiet import Quiet, RiskCells, all_quiet, any_quiet
 
 
 def _combine(state: PolicyInput, members: tuple[Decision, ...], act: bool, mode: str) -> Decision:
@@ -62,6 +63,10 @@ class AnyOf:
         members = tuple(policy.decide(state) for policy in self.policies)
         return _combine(state, members, any(member.act for member in members), "any")
 
+    def quiet(self, state: PolicyInput, cells: RiskCells) -> Quiet | None:
+        """Return where every member is quiet."""
+        return all_quiet(policy.quiet(state, cells) for policy in self.policies)
+
 
 @dataclass(frozen=True, slots=True)
 class AllOf:
@@ -78,3 +83,7 @@ class AllOf:
         """Return a decision acting when all members act, with every member's reasons."""
         members = tuple(policy.decide(state) for policy in self.policies)
         return _combine(state, members, all(member.act for member in members), "all")
+
+    def quiet(self, state: PolicyInput, cells: RiskCells) -> Quiet | None:
+        """Return where at least one member is quiet."""
+        return any_quiet(policy.quiet(state, cells) for policy in self.policies)

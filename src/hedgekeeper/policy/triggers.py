@@ -18,6 +18,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from hedgekeeper.policy.base import (
     BandedMeasure,
     HedgeTo,
@@ -29,6 +31,7 @@ from hedgekeeper.policy.base import (
     profile_goal,
 )
 from hedgekeeper.policy.decision import Decision, Greek, PolicyInput
+from hedgekeeper.policy.quiet import Quiet, RiskCells, inside
 from hedgekeeper.policy.risk_profile import RiskProfile
 
 
@@ -91,15 +94,34 @@ class ThresholdPolicy:
             return decision_for(state, act=False, reasons=tuple(reasons))
         return decision_for(state, act=True, trigger="threshold", reasons=tuple(reasons), goal=goal)
 
+    def quiet(self, state: PolicyInput, cells: RiskCells) -> Quiet:
+        """Return the cells in which every banded measure stays inside its tolerated interval."""
+        risk = state.risk
+        mask = cells.everywhere()
+        for measure in banded_measures(risk, self.profile.bands(risk.underlying)):
+            mask &= inside(cells.measure(measure.name), *self._tolerance(measure))
+        return Quiet(mask)
+
+    def _tolerance(self, measure: BandedMeasure) -> Interval:
+        # The tolerated interval, in the band's unit.
+        if self.relative is None:
+            return measure.band.lower, measure.band.upper
+        target, tolerance = measure.band.target, self._relative_tolerance(measure)
+        return target - tolerance, target + tolerance
+
+    def _relative_tolerance(self, measure: BandedMeasure) -> float:
+        # Relative mode's tolerance around the target, in the band's unit.
+        assert self.relative is not None
+        return max(self.relative * abs(measure.band.target), self.floors.get(measure.name, 0.0))
+
     def _tolerated(self, measure: BandedMeasure) -> tuple[Interval, str]:
         # The interval in the band's unit, and where the value lies against it.
+        lower, upper = self._tolerance(measure)
         if self.relative is None:
-            return (measure.band.lower, measure.band.upper), measure.describe()
+            return (lower, upper), measure.describe()
         target = measure.band.target
-        tolerance = max(self.relative * abs(target), self.floors.get(measure.name, 0.0))
-        lower, upper = target - tolerance, target + tolerance
         verdict = "within" if lower <= measure.value <= upper else "above"
-        numbers = (measure.value, abs(measure.value - target), target, tolerance)
+        numbers = (measure.value, abs(measure.value - target), target, self._relative_tolerance(measure))
         value, deviation, target_text, tolerance_text = (format_measure(x, measure.name) for x in numbers)
         return (lower, upper), (
             f"{measure.name} {value} is {deviation} from target {target_text}, "
@@ -154,6 +176,11 @@ class TimePolicy:
             state, act=True, trigger="time", reasons=(reason,), goal=profile_goal(measures, self.hedge_to)
         )
 
+    def quiet(self, state: PolicyInput, cells: RiskCells) -> Quiet | None:
+        """Return every cell until the interval elapses; None before the first rebalance."""
+        last_ns = state.memory.last_rebalance_ts_ns
+        return None if last_ns is None else Quiet(cells.everywhere(), until_ns=last_ns + self.interval_ns)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OracleDeviationPolicy:
@@ -200,6 +227,30 @@ class OracleDeviationPolicy:
         return decision_for(
             state, act=True, trigger=trigger, reasons=reasons, goal=profile_goal(measures, self.hedge_to)
         )
+
+    def quiet(self, state: PolicyInput, cells: RiskCells) -> Quiet | None:
+        """Return the cells whose spots stay within the deviation (every cell for an oracle), until the heartbeat.
+
+        With an oracle the region holds for ``state.oracle_usd`` only: the engine asks
+        again after every oracle round.
+        """
+        last_reference = state.memory.last_reference_usd
+        if last_reference is None:
+            return None
+        tolerance_usd = self.deviation * last_reference
+        if state.oracle_usd is None:
+            # |spot - last| is monotone on each side of last, so a cell's ends decide.
+            spot_low, spot_high = cells.spot_usd()
+            mask = (np.abs(spot_low - last_reference) <= tolerance_usd) & (
+                np.abs(spot_high - last_reference) <= tolerance_usd)
+        elif abs(state.oracle_usd - last_reference) > tolerance_usd:
+            return None
+        else:
+            mask = cells.everywhere()
+        if self.heartbeat_ns is None:
+            return Quiet(mask)
+        last_ns = state.memory.last_rebalance_ts_ns
+        return None if last_ns is None else Quiet(mask, until_ns=last_ns + self.heartbeat_ns)
 
     def _fired(self, state: PolicyInput) -> tuple[str, tuple[str, ...]]:
         # The trigger that fired ("" if none) and the reasons, with the numbers.

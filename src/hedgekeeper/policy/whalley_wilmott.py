@@ -35,6 +35,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TypeVar
+
+import numpy as np
+from numpy.typing import NDArray
 
 from hedgekeeper.policy.base import (
     HedgeTo,
@@ -47,17 +51,20 @@ from hedgekeeper.policy.base import (
 )
 from hedgekeeper.policy.cost_aware import hedge_cost_usd
 from hedgekeeper.policy.decision import Decision, Greek, PolicyInput
+from hedgekeeper.policy.quiet import RELATIVE_SLACK, Quiet, RiskCells, inside, narrow
 from hedgekeeper.policy.risk_profile import RiskProfile
+
+FloatOrArray = TypeVar("FloatOrArray", float, NDArray[np.float64])
 
 
 def whalley_wilmott_half_width(
     cost_fraction: float,
-    spot_usd: float,
-    gamma_coin_per_usd: float,
+    spot_usd: FloatOrArray,
+    gamma_coin_per_usd: FloatOrArray,
     risk_aversion_per_usd: float,
     rate: float = 0.0,
     horizon_years: float = 0.0,
-) -> float:
+) -> FloatOrArray:
     """Return the half-width of the Whalley-Wilmott no-trade band around the target delta.
 
     ``H = (3 e^{-r (T - t)} lambda S Gamma^2 / (2 gamma))^{1/3}``
@@ -65,15 +72,15 @@ def whalley_wilmott_half_width(
     Parameters
     ----------
     cost_fraction : float, proportional cost ``lambda``, decimal per USD traded (0.0005 is 5 bps)
-    spot_usd : float, ``S``, USD per coin
-    gamma_coin_per_usd : float, the book's ``Gamma = d(delta_coin)/d(spot)``, coin per USD
+    spot_usd : float or ndarray, ``S``, USD per coin
+    gamma_coin_per_usd : float or ndarray (broadcastable with ``spot_usd``), the book's ``Gamma = d(delta_coin)/d(spot)``, coin per USD
     risk_aversion_per_usd : float, absolute risk aversion ``gamma`` of exponential utility, per USD, > 0
     rate : float, ``r``, annualised, continuously compounded, decimal
     horizon_years : float, ``T - t``, ACT/365 years to the horizon at which utility is measured
 
     Returns
     -------
-    float, coin
+    float or ndarray, coin
 
     Examples
     --------
@@ -163,3 +170,35 @@ class WhalleyWilmottPolicy:
             goal=goal,
             expected_cost_usd=hedge_cost_usd(trade_coin, risk.spot_usd, state.cost_fraction),
         )
+
+    def quiet(self, state: PolicyInput, cells: RiskCells) -> Quiet:
+        """Return the cells in which the delta stays inside the no-trade band, for costs from ``state``'s up.
+
+        A cell's band is at least ``H`` at its lowest spot and smallest ``|gamma|``
+        (``H`` grows with both, and with the cost); a ``delta_usd`` band's target and
+        edges in coin are bounded over the cell's spots.
+        """
+        bands = self.profile.bands(state.risk.underlying)
+        gamma_low, gamma_high = cells.gamma_coin_per_usd
+        smallest_gamma = np.where(
+            (gamma_low <= 0.0) & (gamma_high >= 0.0), 0.0, np.minimum(np.abs(gamma_low), np.abs(gamma_high)))
+        formula = whalley_wilmott_half_width(
+            state.cost_fraction, cells.spot_low_usd, smallest_gamma, self.risk_aversion_per_usd,
+            self.rate, self.horizon_years,
+        )
+        half_width = np.maximum(formula * (1.0 - RELATIVE_SLACK), self.min_half_width_coin)
+        # Per cell: the highest the band's lower edge and the lowest its upper edge can be.
+        if bands.delta_coin is not None:
+            band = bands.delta_coin
+            target_low = target_high = np.full(cells.size, band.target)
+            profile_lower, profile_upper = band.lower, band.upper
+        elif bands.delta_usd is not None:
+            band = bands.delta_usd
+            target_low, target_high = cells.reciprocal_spot(band.target)
+            profile_lower, profile_upper = cells.reciprocal_spot(band.lower)[1], cells.reciprocal_spot(band.upper)[0]
+        else:
+            target_low = target_high = np.zeros(cells.size)
+            profile_lower, profile_upper = -math.inf, math.inf
+        lower, upper = narrow(np.maximum(target_high - half_width, profile_lower),
+                              np.minimum(target_low + half_width, profile_upper))
+        return Quiet(inside(cells.delta_coin, lower, upper), cost_fraction=(state.cost_fraction, math.inf))
