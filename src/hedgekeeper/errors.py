@@ -40,5 +40,33 @@ class VenueRejected(HedgekeeperError):
     """The venue refused the request; retrying the same request cannot help."""
 
 
+class InvalidOrder(VenueRejected):
+    """The order breaks the instrument's rules: tick size, lot size, minimum size, post-only crossing."""
+
+
+class InsufficientMargin(VenueRejected):
+    """The account's free margin cannot carry the order."""
+
+
+class OrderNotFound(VenueRejected):
+    """No order with that id exists on the venue."""
+
+
+class SafetyLimitBreached(VenueRejected):
+    """Our own safety limits refused the order before it left: size, notional, price collar, kill switch."""
+
+
 class VenueUnavailable(HedgekeeperError):
     """The venue could not be reached or timed out; a retry with backoff may help."""
+
+
+class RequestTimeout(VenueUnavailable):
+    """The request got no answer in time: it may or may not have reached the venue."""
+
+
+class RateLimited(VenueUnavailable):
+    """The venue asked us to slow down."""
+
+
+class InvalidOrderTransition(HedgekeeperError):
+    """An order event that its current state does not allow; the message names the order, state and event."""

@@ -1,0 +1,1 @@
+"""Liquidity venues behind one interface (``base.py``): simulated exchange, ccxt exchanges, AMM pools."""
