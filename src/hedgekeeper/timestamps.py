@@ -10,6 +10,7 @@ of 86,400 s.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -25,6 +26,14 @@ NS_PER_YEAR = 365 * NS_PER_DAY
 """An ACT/365 year."""
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class TimeSource(Protocol):
+    """Anything that tells the time: the engine's clocks (``engine/clock.py``) and whatever wraps them."""
+
+    def now_ns(self) -> int:
+        """Return the current time, ns since the epoch (UTC)."""
+        ...
 
 
 def datetime_to_ns(moment: datetime) -> int:

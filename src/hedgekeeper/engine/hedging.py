@@ -15,7 +15,11 @@ underlying of a decision it:
    the one-contract book's initial margin;
 2. asks the planner (``planner.solve.plan_trades``) for the least-cost trades that
    bring the Greeks into the decision's goal;
-3. executes them with the ``SimulatedTaker`` and books every fill.
+3. executes them and books every fill: instruments with an order book through its
+   ``BookExecutor`` (the ``SimulatedTaker`` taking the book at once, or
+   ``execution/exchange_executor.py`` sending orders to a venue, whose fills may
+   arrive later: ``poll``), options without a book at the model price crossed by
+   half the vol spread.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import math
 import numpy as np
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from hedgekeeper.engine.book_state import BookState
 from hedgekeeper.execution.book_impact import book_impact_curve
@@ -44,6 +49,23 @@ from hedgekeeper.portfolio.portfolio import Portfolio
 from hedgekeeper.pricing import black76_price, inverse_price
 
 logger = logging.getLogger(__name__)
+
+
+class BookExecutor(Protocol):
+    """Trades an instrument that has an order book, at once or over time."""
+
+    def execute(self, instrument: Instrument, size_contracts: float, book: OrderBook, now_ns: int
+                ) -> Sequence[TakerFill]:
+        """Start trading ``size_contracts`` (signed); return the fills made at once."""
+        ...
+
+    def poll(self, now_ns: int) -> Sequence[TakerFill]:
+        """Return the fills made since the last call (of trades started earlier)."""
+        ...
+
+    def working(self, underlying: str) -> bool:
+        """Return whether trades of ``underlying`` are still being worked."""
+        ...
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -103,13 +125,20 @@ class PlannerHedger:
     Parameters
     ----------
     instruments : per underlying, the instruments the hedger may trade
-    taker : SimulatedTaker (fees and book walks)
+    taker : SimulatedTaker (fees, and the options traded off the model price)
     option_vol_spread : the options' bid-ask spread in annualised vol (0.02 is 2 points)
+    executor : BookExecutor for the instruments with a book; the taker when None
     """
 
     instruments: Mapping[str, Sequence[HedgeInstrument]]
     taker: SimulatedTaker
     option_vol_spread: float = 0.02
+    executor: BookExecutor | None = None
+
+    @property
+    def book_executor(self) -> BookExecutor:
+        """Return the executor of the instruments with a book."""
+        return self.executor if self.executor is not None else self.taker
 
     def hedge(
         self,
@@ -131,14 +160,19 @@ class PlannerHedger:
         plan = plan_trades(request)
         if not plan.reaches_goal:
             logger.warning("%s rebalance at %d: %s", decision.underlying, now_ns, plan.message)
-        fills: list[FillRecord] = []
+        fills: list[TakerFill] = []
         for trade in plan.trades:
             hedge = next(h for h in hedges if h.instrument_id == trade.instrument_id)
-            fill = self._execute(hedge, trade.contracts, book, order_books, now_ns)
-            if fill is not None:
-                book.apply_fill(trade.instrument_id, fill.record.size_contracts, fill.price, fill.fee)
-                fills.append(fill.record)
-        return fills
+            fills += self._execute(hedge, trade.contracts, book, order_books, now_ns)
+        return _booked(fills, book)
+
+    def poll(self, book: BookState, now_ns: int) -> Sequence[FillRecord]:
+        """Book and return the fills of earlier rebalances that arrived since the last call."""
+        return _booked(self.book_executor.poll(now_ns), book)
+
+    def working(self, underlying: str) -> bool:
+        """Return whether a rebalance of ``underlying`` is still being executed."""
+        return self.book_executor.working(underlying)
 
     def _unit(self, instrument: Instrument, book: BookState) -> _Unit:
         market = book.market.underlying(instrument.underlying)
@@ -211,17 +245,24 @@ class PlannerHedger:
         book: BookState,
         order_books: Mapping[str, OrderBook],
         now_ns: int,
-    ) -> TakerFill | None:
+    ) -> Sequence[TakerFill]:
         instrument = book.registry.get(hedge.instrument_id)
         if not instrument.is_option:
-            return self.taker.take_book(instrument, contracts, order_books[hedge.book_stream or hedge.instrument_id],
-                                        now_ns)
+            order_book = order_books[hedge.book_stream or hedge.instrument_id]
+            return self.book_executor.execute(instrument, contracts, order_book, now_ns)
         vol = _option_terms(book, instrument)[2]
         crossed_vol = max(vol + math.copysign(self.option_vol_spread / 2.0, contracts), 1e-4)
         spot_usd = book.market.underlying(instrument.underlying).spot_usd
-        return self.taker.take_option(
+        return [self.taker.take_option(
             instrument, contracts,
             model_price_usd=_option_value_usd(book, instrument, vol),
             crossed_price_usd=_option_value_usd(book, instrument, crossed_vol),
             spot_usd=spot_usd, now_ns=now_ns,
-        )
+        )]
+
+
+def _booked(fills: Sequence[TakerFill], book: BookState) -> list[FillRecord]:
+    """Book ``fills`` in ``book``; return their records."""
+    for fill in fills:
+        book.apply_fill(fill.record.instrument_id, fill.record.size_contracts, fill.price, fill.fee)
+    return [fill.record for fill in fills]

@@ -19,6 +19,12 @@ For each event, in order:
    ``Hedger``, whose fills are booked;
 5. risk is sampled at a fixed interval for the records.
 
+Listeners see every valid event first (a simulated exchange keeps its book from
+them). A rebalance whose orders work over time (slices, latency) leaves its
+underlying "hedging": its fills are collected after each event (``Hedger.poll``)
+and booked as they arrive, and the policy is not asked again for that underlying
+until the execution ends.
+
 After a silent verdict the engine asks the policy where it would stay silent
 (``policy/quiet.py``) and keeps a ``QuietWindow``: the spot interval, deadline and
 cost range inside which no rule can fire, the ladder stays fresh and no sample is
@@ -72,6 +78,14 @@ class Hedger(Protocol):
         now_ns: int,
     ) -> Sequence[FillRecord]:
         """Plan and execute the rebalance of ``decision`` from ``risk``; return the fills, booked in ``book``."""
+        ...
+
+    def poll(self, book: BookState, now_ns: int) -> Sequence[FillRecord]:
+        """Return the fills of earlier rebalances that arrived since the last call, booked in ``book``."""
+        ...
+
+    def working(self, underlying: str) -> bool:
+        """Return whether a rebalance of ``underlying`` is still being executed."""
         ...
 
 
@@ -149,6 +163,7 @@ class _UnderlyingState:
     ladder: LadderRisk | None = None
     quiet: QuietWindow | None = None
     memory: HedgeMemory = HedgeMemory()
+    hedging: bool = False
     oracle_usd: float | None = None
     last_sample_ns: int | None = None
     liquidation_spots_usd: tuple[float | None, float | None] | None = None
@@ -171,6 +186,8 @@ class Engine:
         underlying (fees + half-spread), handed to the policy
     settings : EngineSettings
     recorder : Recorder receiving samples, decisions and fills
+    listeners : called with every valid event before the engine handles it (a
+        simulated exchange keeping its book)
     events_processed : events that passed validation so far
     quiet_ticks : spot ticks that fell inside a quiet window, the policy not asked
     """
@@ -184,6 +201,7 @@ class Engine:
     cost_fraction: Callable[[str, Mapping[str, OrderBook]], float]
     settings: EngineSettings = field(default_factory=EngineSettings)
     recorder: Recorder = field(default_factory=Recorder)
+    listeners: Sequence[Callable[[MarketEvent], None]] = ()
     events_processed: int = 0
     quiet_ticks: int = 0
 
@@ -193,6 +211,7 @@ class Engine:
         self._by_oracle = {f.oracle_stream: self._states[f.underlying] for f in self.feeds if f.oracle_stream}
         self.order_books: dict[str, OrderBook] = {}
         self._advance: Callable[[int], None] | None = getattr(self.clock, "advance_to", None)
+        self._hedging = False
         self._handlers: dict[type, Callable[[Any, int], None]] = {
             TopOfBook: self._on_book, BookUpdate: self._on_book, Trade: self._on_trade,
             OptionQuote: self._on_option_quote, Funding: self._on_funding, OracleUpdate: self._on_oracle,
@@ -217,7 +236,21 @@ class Engine:
         if self.validator.check(event, now_ns) is not None:
             return
         self.events_processed += 1
+        for listener in self.listeners:
+            listener(event)
         self._handlers[type(event)](event, now_ns)
+        if self._hedging:
+            self._collect_fills(now_ns)
+
+    def _collect_fills(self, now_ns: int) -> None:
+        """Book the fills of rebalances still being executed; free the underlyings whose rebalance ended."""
+        fills = self.hedger.poll(self.book, now_ns)
+        if fills:
+            self.recorder.fills.extend(fills)
+            self._positions_changed()
+        for state in self._states.values():
+            state.hedging = state.hedging and self.hedger.working(state.feed.underlying)
+        self._hedging = any(state.hedging for state in self._states.values())
 
     def _on_book(self, event: TopOfBook | BookUpdate, now_ns: int) -> None:
         stream = event.stream
@@ -301,6 +334,12 @@ class Engine:
         state.quiet = None
         underlying = state.feed.underlying
         risk, ladder = self._risk(state, spot_usd, now_ns)
+        if state.hedging:  # no new verdict while the last rebalance is still being executed
+            if state.last_sample_ns is None or now_ns - state.last_sample_ns >= self.settings.sample_interval_ns:
+                snapshot = risk.snapshot(underlying, now_ns, ladder.liquidation_distance(spot_usd),
+                                         self._risk_vol(underlying))
+                self._sample(state, snapshot, risk, now_ns)
+            return
         snapshot = risk.snapshot(underlying, now_ns, ladder.liquidation_distance(spot_usd), self._risk_vol(underlying))
         policy_input = PolicyInput(
             risk=snapshot,
@@ -346,8 +385,16 @@ class Engine:
         self.recorder.fills.extend(fills)
         reference = state.oracle_usd if state.oracle_usd is not None else spot_usd
         state.memory = HedgeMemory(last_rebalance_ts_ns=now_ns, last_reference_usd=reference)
-        # Every underlying's ladder carries the rest of the book's equity, and every
-        # liquidation level depends on the positions: all are stale.
+        state.hedging = self.hedger.working(state.feed.underlying)
+        self._hedging = self._hedging or state.hedging
+        self._positions_changed()
+
+    def _positions_changed(self) -> None:
+        """Mark every ladder, quiet window and liquidation level stale: positions and cash moved.
+
+        Every underlying's ladder carries the rest of the book's equity, and every
+        liquidation level depends on all the positions.
+        """
         for other in self._states.values():
             other.ladder = None
             other.quiet = None

@@ -85,6 +85,20 @@ class SimulatedTaker:
             fee=fee,
         )
 
+    def execute(self, instrument: Instrument, size_contracts: float, book: OrderBook, now_ns: int
+                ) -> list[TakerFill]:
+        """Take ``book`` at once for ``size_contracts`` (signed): the ``BookExecutor`` of backtests without venues."""
+        fill = self.take_book(instrument, size_contracts, book, now_ns)
+        return [] if fill is None else [fill]
+
+    def poll(self, now_ns: int) -> list[TakerFill]:
+        """Return no late fills: everything fills at once."""
+        return []
+
+    def working(self, underlying: str) -> bool:
+        """Return False: nothing is ever left working."""
+        return False
+
     def take_option(
         self,
         instrument: Instrument,
