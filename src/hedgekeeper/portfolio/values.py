@@ -41,11 +41,13 @@ def to_decimal(value: Decimal | float | int | str, name: str = "value") -> Decim
     BadData
         If ``value`` is not a number or is NaN or infinite; the message names ``name``.
 
-    >>> to_decimal(0.1), to_decimal("105000.5")
-    (Decimal('0.1'), Decimal('105000.5'))
+    >>> import numpy as np
+    >>> to_decimal(0.1), to_decimal("105000.5"), to_decimal(np.float64(1.5))
+    (Decimal('0.1'), Decimal('105000.5'), Decimal('1.5'))
     """
     try:
-        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+        # float() first: a NumPy float is a float whose repr names its type.
+        number = Decimal(repr(float(value))) if isinstance(value, float) else Decimal(value)
     except (InvalidOperation, TypeError, ValueError):
         raise BadData(f"{name} must be a number, got {value!r}") from None
     if not number.is_finite():
