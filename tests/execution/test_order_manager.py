@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from decimal import Decimal
 
+from execution.execution_builders import PERP
 from execution.flaky_venue import FlakyNetwork
 
 from hedgekeeper.engine.clock import SimulatedClock
@@ -13,18 +14,12 @@ from hedgekeeper.execution.order_manager import OrderManager, RetryPolicy
 from hedgekeeper.execution.order_state import OrderEvent
 from hedgekeeper.execution.safety import SafetyGuard, SafetyLimits
 from hedgekeeper.market.events import BookUpdate, Trade
-from hedgekeeper.portfolio.instruments import Instrument, InstrumentKind, Settlement
 from hedgekeeper.portfolio.values import Quantity
 from hedgekeeper.venues.orders import OrderRequest, OrderStatus, OrderType, Side, TimeInForce
 from hedgekeeper.venues.simulated.config import SimulatedExchangeConfig
 from hedgekeeper.venues.simulated.exchange import ExchangeCore
 from hedgekeeper.venues.simulated.venue import SimulatedExchange
 
-PERP = Instrument(
-    instrument_id="BTCUSDT.BINANCE", venue="binance", kind=InstrumentKind.PERPETUAL, settlement=Settlement.LINEAR,
-    underlying="BTC", settlement_currency="USDT", contract_size=Decimal(1), tick_size=Decimal("0.1"),
-    lot_size=Decimal("0.001"), min_size=Decimal("0.001"),
-)
 NO_WAIT = RetryPolicy(attempts=3, backoff_s=0.0)
 
 

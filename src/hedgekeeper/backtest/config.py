@@ -32,6 +32,7 @@ from hedgekeeper.config import StrictModel, load_toml, validate
 from hedgekeeper.engine.loop import EngineSettings, UnderlyingFeed
 from hedgekeeper.errors import ConfigError
 from hedgekeeper.execution.fees import FeeSchedule
+from hedgekeeper.execution.safety import SafetyLimits
 from hedgekeeper.market.simulators.config import SimulationConfig
 from hedgekeeper.policy.config import PolicyConfig, load_policy_config
 from hedgekeeper.policy.risk_profile import RiskProfile, load_risk_profile
@@ -82,6 +83,31 @@ class EngineConfig(StrictModel):
         )
 
 
+class ExecutionConfig(StrictModel):
+    """The ``[execution]`` table: how hedges reach the simulated exchanges.
+
+    Each venue of a hedged future or perpetual is a simulated exchange
+    (``venues/simulated/``) fed by the replayed or simulated book, holding the
+    book's balances of that venue; hedges go to it as immediate-or-cancel slices
+    (``execution/exchange_executor.py``) through the order manager and the safety
+    limits. Options without a book trade off the model price.
+
+    Attributes
+    ----------
+    slices : child orders per hedge (1: at once)
+    interval_s : seconds between slices
+    protection_bps : how far through the mid a child's limit price goes, basis points
+    order_latency_ms : milliseconds from sending an order to its arrival at the exchange
+    safety : the safety limits (``execution/safety.py``), or none
+    """
+
+    slices: int = pydantic.Field(1, ge=1)
+    interval_s: float = pydantic.Field(0.0, ge=0.0)
+    protection_bps: float = pydantic.Field(50.0, gt=0.0)
+    order_latency_ms: float = pydantic.Field(0.0, ge=0.0)
+    safety: SafetyLimits | None = None
+
+
 class ReplayConfig(StrictModel):
     """The ``[replay]`` table: a named recorded scenario (``market/replay/scenarios.py``).
 
@@ -129,6 +155,7 @@ class BacktestFile(StrictModel):
     hedging: HedgingConfig
     fees: FeeSchedule
     engine: EngineConfig = EngineConfig()
+    execution: ExecutionConfig = ExecutionConfig()
     sweep: list[SweepEntry] = []
 
     @pydantic.model_validator(mode="after")

@@ -19,6 +19,7 @@ from pathlib import Path
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from hedgekeeper.backtest.config import Backtest, Variant
+from hedgekeeper.backtest.exchanges import simulated_execution
 from hedgekeeper.backtest.metrics import BacktestMetrics, compute_metrics
 from hedgekeeper.backtest.report import FrontierPoint, write_report
 from hedgekeeper.backtest.storage import save_run
@@ -29,6 +30,7 @@ from hedgekeeper.engine.loop import Engine
 from hedgekeeper.engine.records import Recorder
 from hedgekeeper.execution.simulated_taker import SimulatedTaker
 from hedgekeeper.market.events import MarketEvent
+from hedgekeeper.market.order_book import OrderBook
 from hedgekeeper.market.simulators.runner import simulate_events
 from hedgekeeper.market.validation import EdgeValidator
 from hedgekeeper.policy.config import build_policy
@@ -77,11 +79,14 @@ def market_events(backtest: Backtest) -> tuple[Iterator[MarketEvent], int, int]:
 
 
 def build_engine(backtest: Backtest, variant: Variant) -> Engine:
-    """Return a fresh engine for one run: the book at its start, the variant's policy, the simulated taker."""
+    """Return a fresh engine for one run: the book at its start, the variant's policy, the simulated exchanges."""
     book = backtest.book
     state = BookState(book.registry, book.positions, book.balances, book.market, book.margin_model)
     hedging = backtest.file.hedging
     taker = SimulatedTaker(backtest.file.fees)
+    clock = SimulatedClock(start_ns=book.market.as_of_ns)
+    order_books: dict[str, OrderBook] = {}
+    execution = simulated_execution(backtest, clock, order_books)
     hedger = PlannerHedger(
         instruments={
             name: [HedgeInstrument(**entry.model_dump()) for entry in underlying.instruments]
@@ -89,6 +94,7 @@ def build_engine(backtest: Backtest, variant: Variant) -> Engine:
         },
         taker=taker,
         option_vol_spread=hedging.option_vol_spread,
+        executor=None if execution is None else execution[0],
     )
     engine_config = backtest.file.engine
     first_hedge = {name: u.instruments[0] for name, u in hedging.underlyings.items()}
@@ -104,7 +110,7 @@ def build_engine(backtest: Backtest, variant: Variant) -> Engine:
         return fee + (order_book.best_ask_usd - order_book.best_bid_usd) / (2.0 * order_book.mid_usd)
 
     return Engine(
-        clock=SimulatedClock(start_ns=book.market.as_of_ns),
+        clock=clock,
         book=state,
         feeds=backtest.feeds(),
         policy=build_policy(variant.policy, variant.profile),
@@ -115,6 +121,8 @@ def build_engine(backtest: Backtest, variant: Variant) -> Engine:
         ),
         cost_fraction=cost_fraction,
         settings=engine_config.settings(),
+        listeners=() if execution is None else (execution[1],),
+        order_books=order_books,
     )
 
 

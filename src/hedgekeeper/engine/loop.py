@@ -29,8 +29,8 @@ After a silent verdict the engine asks the policy where it would stay silent
 (``policy/quiet.py``) and keeps a ``QuietWindow``: the spot interval, deadline and
 cost range inside which no rule can fire, the ladder stays fresh and no sample is
 due. A tick inside it stops after the order book: skipping step 4 changes nothing,
-as nothing would be recorded. Any other input the policy reads (an oracle round, an
-option's vol, a fill, a funding payment) closes the window.
+as nothing would be recorded. Any other input the policy reads (an oracle round, a
+fill, a funding payment) closes the window; windows hold whatever the vol.
 
 Everything is deterministic: the same events and configuration give the same
 decisions and fills.
@@ -188,6 +188,7 @@ class Engine:
     recorder : Recorder receiving samples, decisions and fills
     listeners : called with every valid event before the engine handles it (a
         simulated exchange keeping its book)
+    order_books : the books by stream, kept by the loop (shared with an executor)
     events_processed : events that passed validation so far
     quiet_ticks : spot ticks that fell inside a quiet window, the policy not asked
     """
@@ -202,6 +203,7 @@ class Engine:
     settings: EngineSettings = field(default_factory=EngineSettings)
     recorder: Recorder = field(default_factory=Recorder)
     listeners: Sequence[Callable[[MarketEvent], None]] = ()
+    order_books: dict[str, OrderBook] = field(default_factory=dict)
     events_processed: int = 0
     quiet_ticks: int = 0
 
@@ -209,7 +211,6 @@ class Engine:
         self._states = {feed.underlying: _UnderlyingState(feed) for feed in self.feeds}
         self._by_spot_stream = {feed.spot_stream: self._states[feed.underlying] for feed in self.feeds}
         self._by_oracle = {f.oracle_stream: self._states[f.underlying] for f in self.feeds if f.oracle_stream}
-        self.order_books: dict[str, OrderBook] = {}
         self._advance: Callable[[int], None] | None = getattr(self.clock, "advance_to", None)
         self._hedging = False
         self._handlers: dict[type, Callable[[Any, int], None]] = {
@@ -270,11 +271,10 @@ class Engine:
             self._on_spot(state, event.price_usd, now_ns)
 
     def _on_option_quote(self, event: OptionQuote, now_ns: int) -> None:
-        # New marks reach the risk at the ladder's next rebuild (ladder_max_age_ns);
-        # the policy's view of vol changes now.
+        # New marks reach the risk at the ladder's next rebuild (ladder_max_age_ns), and
+        # the snapshot's vol at once; quiet windows hold whatever the vol (policy/quiet.py).
         if event.stream in self.book.registry:
             self.book.set_option_vol(event.stream, event.mark_vol)
-            self._silence(self.book.registry.get(event.stream).underlying)
 
     def _on_funding(self, event: Funding, now_ns: int) -> None:
         if self.book.position(event.stream) != 0.0:
@@ -289,12 +289,6 @@ class Engine:
 
     def _on_block(self, event: Block, now_ns: int) -> None:
         """Blocks matter to the on-chain keeper only."""
-
-    def _silence(self, underlying: str) -> None:
-        """Forget ``underlying``'s quiet window: an input the policy reads has changed."""
-        state = self._states.get(underlying)
-        if state is not None:
-            state.quiet = None
 
     def _invalidate(self, underlying: str) -> None:
         """Mark ``underlying``'s ladder stale: cash moved."""

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -141,6 +141,7 @@ class RiskCells:
     vega_usd_per_vol: Bounds
     gross_notional_usd: Bounds
     liquidation_spots_usd: tuple[float | None, float | None]
+    _measures: dict[str, Bounds] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def size(self) -> int:
@@ -168,11 +169,19 @@ class RiskCells:
         over equity is unbounded in a cell where equity may reach 0, as the engine
         then reports ``inf``.
 
+        Bounds are computed once per name.
+
         Raises
         ------
         KeyError
             For any other name.
         """
+        bounds = self._measures.get(name)
+        if bounds is None:
+            bounds = self._measures[name] = self._bounds(name)
+        return bounds
+
+    def _bounds(self, name: str) -> Bounds:
         match name:
             case "delta_coin":
                 return self.delta_coin
@@ -213,7 +222,9 @@ class Quiet:
     A policy's ``quiet(state, cells)`` promises that ``decide`` returns ``act=False``
     with an empty ``trigger`` for every input equal to ``state`` but for the spot
     (anywhere in a cell set in ``cells``, the risk there within ``RiskCells``' bounds),
-    the time (before ``until_ns``) and the cost fraction (inside ``cost_fraction``).
+    the time (before ``until_ns``), the cost fraction (inside ``cost_fraction``) and
+    the snapshot's ``vol`` (any: option marks move it at every quote, so a policy
+    whose silence depends on it returns None).
 
     Attributes
     ----------

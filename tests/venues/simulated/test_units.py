@@ -6,8 +6,11 @@ from decimal import Decimal
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hedgekeeper.errors import BadData
+from hedgekeeper.portfolio.instruments import Instrument
 from hedgekeeper.venues.simulated.units import contracts_of_coin, public_level, public_price
 
 from venues.simulated.builders import inverse_perpetual, linear_perpetual
@@ -40,3 +43,12 @@ def test_non_positive_or_non_finite_prices_are_bad_data(price: float) -> None:
 def test_negative_sizes_are_bad_data() -> None:
     with pytest.raises(BadData, match="must be >= 0 coin"):
         contracts_of_coin(linear_perpetual(), -1.0, D(100))
+
+
+@given(st.floats(1.0, 1e6, allow_nan=False), st.floats(0.0, 1e4, allow_nan=False), st.booleans(),
+       st.sampled_from([linear_perpetual(tick="0.1", lot="0.001", min_size="0.001"), inverse_perpetual()]))
+def test_the_float_shortcut_gives_the_exact_paths_answer(price_usd: float, size_coin: float, is_bid: bool,
+                                                         instrument: Instrument) -> None:
+    price = public_price(instrument, price_usd, is_bid=is_bid)
+    assert public_level(instrument, price_usd, size_coin, is_bid=is_bid) == (
+        price, contracts_of_coin(instrument, size_coin, price))

@@ -16,6 +16,7 @@ Examples
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 
 import numpy as np
@@ -83,6 +84,57 @@ def public_price(instrument: Instrument, price_usd: float, *, is_bid: bool) -> D
 def public_level(
     instrument: Instrument, price_usd: float, size_coin: float, *, is_bid: bool
 ) -> tuple[Decimal, Decimal]:
-    """Return a public book level as (price on the tick, contracts in whole lots)."""
+    """Return a public book level as (price on the tick, contracts in whole lots).
+
+    A shortcut gives the exact answer without Decimal division: a price or size
+    whose ratio to the tick or lot lies clearly between two whole numbers (more
+    than ``_CLEAR`` of one away from both) is floored or ceiled in floats; one at or
+    next to a whole number (a price quoted on the tick, a round size) is compared
+    exactly with that whole number of ticks or lots. The result is made exact from
+    the whole number.
+
+    >>> from hedgekeeper.portfolio.instruments import example_instruments
+    >>> perpetual = example_instruments()[0]
+    >>> public_level(perpetual, 100_000.3, 0.0123, is_bid=False), public_level(perpetual, 100_000.5, 0.01, is_bid=True)
+    ((Decimal('100000.5'), Decimal('123')), (Decimal('100000.5'), Decimal('100')))
+    """
+    if isinstance(price_usd, float) and 0.0 < price_usd < math.inf and 0.0 <= size_coin < math.inf:
+        tick = instrument.tick_size
+        ratio = price_usd / float(tick)
+        ticks = _whole(ratio, round_down=is_bid)
+        if ticks is None and ratio < 2.0**52:  # next to a tick: decide exactly, from the nearest one
+            ticks = _step_exactly(Decimal(repr(float(price_usd))), tick, round(ratio), round_down=is_bid)
+        if ticks is not None and ticks > 0:
+            price = Decimal(ticks) * tick
+            lot_coin = instrument.contract_size * instrument.lot_size
+            face = size_coin * float(price) if instrument.is_inverse else size_coin
+            lots = _whole(face / float(lot_coin), round_down=True)
+            if lots is None and face / float(lot_coin) < 2.0**52:
+                exact_face = Decimal(repr(float(size_coin))) * (price if instrument.is_inverse else 1)
+                lots = _step_exactly(exact_face, lot_coin, round(face / float(lot_coin)), round_down=True)
+            return price, Decimal(lots) * instrument.lot_size
     price = public_price(instrument, price_usd, is_bid=is_bid)
     return price, contracts_of_coin(instrument, size_coin, price)
+
+
+_CLEAR = 1e-6
+"""How far (as a fraction of one) a float ratio must be from a whole number to be rounded in floats."""
+
+
+def _step_exactly(value: Decimal, step: Decimal, nearest: int, *, round_down: bool) -> int:
+    """Return ``value / step`` floored or ceiled exactly, knowing it lies within one of ``nearest``."""
+    difference = value - nearest * step
+    if difference == 0:
+        return nearest
+    if difference > 0:
+        return nearest if round_down else nearest + 1
+    return nearest - 1 if round_down else nearest
+
+
+def _whole(ratio: float, *, round_down: bool) -> int | None:
+    """Return ``ratio`` floored or ceiled, or None when it is too close to a whole number to trust floats."""
+    below = math.floor(ratio)
+    fraction = ratio - below
+    if fraction < _CLEAR or fraction > 1.0 - _CLEAR or ratio > 2.0**52:
+        return None
+    return below if round_down else below + 1

@@ -1,0 +1,49 @@
+"""A backtest trades on simulated exchanges: its fills, fees and positions are the exchange's."""
+
+from __future__ import annotations
+
+import asyncio
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from hedgekeeper.backtest.config import parse_backtest
+from hedgekeeper.backtest.runner import build_engine, market_events
+
+EXAMPLE = Path(__file__).parents[2] / "examples" / "backtest_short_call.toml"
+
+
+def _backtest(**execution: object):
+    document = tomllib.loads(EXAMPLE.read_text().replace("duration_s = 259_200.0      # three days",
+                                                         "duration_s = 3_600.0"))
+    document["execution"] = execution
+    return parse_backtest(document, source="test")
+
+
+@pytest.mark.parametrize("execution", [{}, {"slices": 3, "interval_s": 20.0, "order_latency_ms": 50.0}])
+def test_the_books_fills_are_the_exchanges_fills(execution: dict[str, object]) -> None:
+    backtest = _backtest(**execution)
+    engine = build_engine(backtest, backtest.variants[0])
+    events, _, _ = market_events(backtest)
+    recorder = engine.run(events)
+    executor = engine.hedger.executor
+    exchange = executor.orders.venues["binance"]
+    venue_fills = asyncio.run(exchange.fills(0))
+    assert len(recorder.fills) == len(venue_fills) >= 3
+    for record, fill in zip(recorder.fills, venue_fills, strict=True):
+        assert record.size_contracts == pytest.approx(float(fill.quantity.value) * fill.side.sign)
+        assert record.fee_usd == pytest.approx(float(fill.fee.amount))
+    position = asyncio.run(exchange.positions())[0]
+    assert engine.book.position(position.instrument_id) == pytest.approx(float(position.size_contracts))
+
+
+def test_safety_limits_refuse_a_hedge_larger_than_allowed() -> None:
+    limits = {"max_order_coin": 0.5, "max_order_notional_usd": 1e6, "max_notional_per_window_usd": 1e7,
+              "notional_window_s": 60.0, "price_collar_bps": 100.0}
+    backtest = _backtest(safety=limits)
+    engine = build_engine(backtest, backtest.variants[0])
+    events, _, _ = market_events(backtest)
+    engine.run(events)
+    refused = [o for o in engine.hedger.executor.orders.orders.values() if "above the maximum" in o.reason]
+    assert refused and all(o.filled_quantity == 0 for o in refused)

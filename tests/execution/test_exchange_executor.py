@@ -1,0 +1,95 @@
+"""Hedges executed as orders on a simulated exchange: at once, in slices, with latency; every fill reported once."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from execution.execution_builders import PERP
+
+from hedgekeeper.engine.clock import SimulatedClock
+from hedgekeeper.execution.exchange_executor import ExchangeExecutor
+from hedgekeeper.execution.fees import FeeSchedule, VenueFees
+from hedgekeeper.execution.order_manager import OrderManager
+from hedgekeeper.market.events import BookUpdate
+from hedgekeeper.market.order_book import OrderBook
+from hedgekeeper.portfolio.instruments import InstrumentRegistry
+from hedgekeeper.venues.simulated.config import SimulatedExchangeConfig
+from hedgekeeper.venues.simulated.exchange import ExchangeCore
+from hedgekeeper.venues.simulated.venue import SimulatedExchange
+
+FEES = FeeSchedule(venues={"binance": VenueFees(taker=0.0005, maker=0.0002)})
+SNAPSHOT = BookUpdate(1, PERP.instrument_id, ((99_999.5, 1.0), (99_990.0, 1.0)),
+                      ((100_000.5, 1.0), (100_010.0, 1.0), (100_020.0, 1.0)), True)
+
+
+class Market:
+    """One exchange and the engine's book of the same instrument, fed the same events."""
+
+    def __init__(self, latency_ns: int = 0, **executor: float) -> None:
+        self.clock = SimulatedClock(start_ns=1)
+        self.core = ExchangeCore(
+            SimulatedExchangeConfig(name="binance", order_latency_ns=latency_ns,
+                                    balances={"USDT": Decimal(1_000_000)}), [PERP], FEES, self.clock)
+        self.book = OrderBook()
+        orders = OrderManager({"binance": SimulatedExchange(self.core)}, self.clock)
+        self.executor = ExchangeExecutor(orders, InstrumentRegistry([PERP]), {PERP.instrument_id: self.book},
+                                         **executor)
+        self.feed(SNAPSHOT)
+
+    def feed(self, event: BookUpdate) -> None:
+        self.clock.advance_to(event.ts_ns)
+        self.clock.fire_due()
+        self.core.on_market_event(event)
+        self.book.apply(event)
+
+
+def test_a_hedge_at_once_walks_the_book_and_pays_the_taker_fee() -> None:
+    market = Market()
+    fills = market.executor.execute(PERP, 2.5, market.book, now_ns=1)
+    assert [f.record.price_usd for f in fills] == [100_000.5, 100_010.0, 100_020.0]
+    assert sum(f.record.size_contracts for f in fills) == pytest.approx(2.5)
+    for fill in fills:
+        assert fill.record.fee_usd == pytest.approx(0.0005 * fill.record.notional_usd)
+        assert fill.record.mid_usd == 100_000.0
+    assert not market.executor.working("BTC")
+
+
+def test_what_the_band_cannot_fill_is_left_and_logged(caplog: pytest.LogCaptureFixture) -> None:
+    market = Market(protection_bps=1.5)  # up to 100,015: two levels
+    fills = market.executor.execute(PERP, 2.5, market.book, now_ns=1)
+    assert sum(f.record.size_contracts for f in fills) == pytest.approx(2.0)
+    assert "0.500 of 2.500 contracts left unfilled" in caplog.text
+
+
+def test_slices_go_out_when_due_and_the_hedge_works_until_the_last() -> None:
+    market = Market(slices=3, interval_ns=10)
+    first = market.executor.execute(PERP, -1.5, market.book, now_ns=1)
+    assert sum(f.record.size_contracts for f in first) == pytest.approx(-0.5)
+    assert market.executor.working("BTC") and market.executor.poll(5) == []
+    market.feed(BookUpdate(11, PERP.instrument_id, ((99_999.5, 1.0),), (), False))  # the market refills the bid
+    second = market.executor.poll(11)
+    assert [f.record.price_usd for f in second] == [99_999.5]
+    market.feed(BookUpdate(21, PERP.instrument_id, ((99_999.5, 1.0),), (), False))
+    third = market.executor.poll(21)
+    assert sum(f.record.size_contracts for f in third) == pytest.approx(-0.5)
+    assert not market.executor.working("BTC")
+
+
+def test_liquidity_taken_by_one_slice_is_gone_for_the_next_until_the_market_refills() -> None:
+    market = Market(slices=2, interval_ns=10)
+    market.executor.execute(PERP, 2.0, market.book, now_ns=1)  # 1 at 100,000.5
+    market.clock.advance_to(11)
+    second = market.executor.poll(11)  # no refill: the next level
+    assert [f.record.price_usd for f in second] == [100_010.0]
+
+
+def test_with_latency_the_fills_arrive_on_a_later_poll() -> None:
+    market = Market(latency_ns=5)
+    assert market.executor.execute(PERP, 1.0, market.book, now_ns=1) == []
+    assert market.executor.working("BTC")
+    market.clock.advance_to(6)
+    market.clock.fire_due()
+    fills = market.executor.poll(6)
+    assert [f.record.size_contracts for f in fills] == [1.0] and not market.executor.working("BTC")
+    assert market.executor.poll(7) == []  # reported once
