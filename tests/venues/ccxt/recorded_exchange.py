@@ -1,0 +1,161 @@
+"""A recorded exchange on 127.0.0.1: ccxt's real code, end to end, against recorded venue answers.
+
+The server speaks HTTPS (a throw-away self-signed certificate) and the client
+session resolves every host name to it, so ccxt keeps the venues' real URLs
+(``https://fapi.binance.com/fapi/v1/order``): its signing, request building, error
+tables chosen by URL, response parsing and error handling all run unchanged. Each
+request is recorded (method, host, path, parameters from the query, a form or a JSON
+body) and answered by the test's route table, keyed on method and path, whose
+handlers answer with JSON files recorded in the venue's format under ``fixtures/``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import inspect
+import json
+import socket
+import ssl
+import tempfile
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+import aiohttp
+from aiohttp import web
+from aiohttp.abc import AbstractResolver, ResolveResult
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request as the exchange received it; ``params`` merges query, form and JSON body."""
+
+    method: str
+    host: str
+    path: str
+    params: Mapping[str, Any]
+    headers: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Reply:
+    """An answer: HTTP status, a JSON-able body, and seconds to wait before sending it."""
+
+    payload: Any
+    status: int = 200
+    delay_s: float = 0.0
+
+
+Handler = Callable[[Call], Reply | Awaitable[Reply]]
+
+
+def fixture(venue: str, name: str) -> Any:
+    """Return the recorded payload ``fixtures/<venue>/<name>.json``."""
+    return json.loads((FIXTURES / venue / f"{name}.json").read_text())
+
+
+def static(venue: str, name: str, status: int = 200) -> Handler:
+    """Return a handler answering every call with the recorded ``fixtures/<venue>/<name>.json``."""
+    return lambda call: Reply(fixture(venue, name), status)
+
+
+@lru_cache(maxsize=1)
+def _server_tls() -> ssl.SSLContext:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "recorded-exchange")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    with tempfile.TemporaryDirectory(prefix="recorded-exchange-") as name:  # ssl loads keys from files only
+        folder = Path(name)
+        (folder / "cert.pem").write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+        (folder / "key.pem").write_bytes(key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+        context.load_cert_chain(folder / "cert.pem", folder / "key.pem")
+    return context
+
+
+class _Loopback(AbstractResolver):
+    """Resolves every host name to the recorded exchange's address."""
+
+    def __init__(self, port: int) -> None:
+        self._port = port
+
+    async def resolve(self, host: str, port: int = 0,
+                      family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
+        return [ResolveResult(hostname=host, host="127.0.0.1", port=self._port, family=socket.AF_INET,
+                              proto=0, flags=socket.AI_NUMERICHOST)]
+
+    async def close(self) -> None:
+        return None
+
+
+@dataclass
+class RecordedExchange:
+    """Serves ``routes`` over HTTPS on 127.0.0.1 and records every call; use as ``async with``.
+
+    ``session`` is the client session to give ccxt (``create_ccxt_venue(..., session=)``).
+    An unrouted request is answered 404 with a body naming it, and recorded.
+    """
+
+    routes: dict[tuple[str, str], Handler]
+    calls: list[Call] = field(default_factory=list)
+    session: aiohttp.ClientSession | None = None
+    _runner: web.AppRunner | None = None
+
+    def calls_to(self, method: str, path: str) -> list[Call]:
+        """Return the calls received on ``method`` ``path``, oldest first."""
+        return [call for call in self.calls if call.method == method and call.path == path]
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        body = await request.text()
+        params: dict[str, Any] = dict(request.query)
+        if body:
+            if body.lstrip().startswith(("{", "[")):
+                loaded = json.loads(body)
+                params.update(loaded if isinstance(loaded, dict) else {"body": loaded})
+            else:
+                params.update(parse_qsl(body, keep_blank_values=True))
+        call = Call(request.method, request.host, request.path, params, dict(request.headers))
+        self.calls.append(call)
+        handler = self.routes.get((request.method, request.path))
+        if handler is None:
+            return web.json_response({"unrouted": f"{request.method} {request.host}{request.path}"}, status=404)
+        reply = handler(call)
+        if inspect.isawaitable(reply):
+            reply = await reply
+        if reply.delay_s:
+            await asyncio.sleep(reply.delay_s)
+        return web.json_response(reply.payload, status=reply.status)
+
+    async def __aenter__(self) -> RecordedExchange:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        self._runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=0.1)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0, ssl_context=_server_tls())
+        await site.start()
+        port = self._runner.addresses[0][1]
+        self.session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(resolver=_Loopback(port), ssl=False))
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self.session is not None:
+            await self.session.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
