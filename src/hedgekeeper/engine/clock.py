@@ -87,8 +87,41 @@ class SimulatedClock(Clock):
 
 @dataclass
 class WallClock(Clock):
-    """The real time, read from the system clock (live and paper trading)."""
+    """The real time, read from the system clock (live and paper trading).
+
+    By default it is the system's time. Given ``start_ns`` it follows the wall clock
+    from that instant instead, ``speed`` times as fast: a simulated or recorded market
+    paced in real time (``speed`` 1) or accelerated (``speed`` 60: a minute per second).
+
+    Parameters
+    ----------
+    start_ns : the time it reads now, ns since the epoch (UTC); None for the system's time
+    speed : clock seconds per wall-clock second, > 0 (only with ``start_ns``)
+
+    Examples
+    --------
+    >>> clock = WallClock(start_ns=0, speed=1000.0)
+    >>> 0 <= clock.now_ns() < 10**12
+    True
+    """
+
+    start_ns: int | None = None
+    speed: float = 1.0
+    _wall_origin_ns: int = field(init=False, repr=False, default=0)
+
+    def __post_init__(self) -> None:
+        if not self.speed > 0.0:
+            raise ValueError(f"clock speed must be > 0, got {self.speed!r}")
+        self._wall_origin_ns = time.time_ns()
 
     def now_ns(self) -> int:
-        """Return the system's real time, ns since the epoch (UTC)."""
-        return time.time_ns()
+        """Return the system's real time, or the paced time since ``start_ns``, ns since the epoch (UTC)."""
+        if self.start_ns is None:
+            return time.time_ns()
+        return self.start_ns + int((time.time_ns() - self._wall_origin_ns) * self.speed)
+
+    def wall_ns_at(self, ts_ns: int) -> int:
+        """Return the system time (ns since the epoch) at which this clock reads ``ts_ns``."""
+        if self.start_ns is None:
+            return ts_ns
+        return self._wall_origin_ns + int((ts_ns - self.start_ns) / self.speed)

@@ -243,6 +243,25 @@ class Engine:
         if self._hedging:
             self._collect_fills(now_ns)
 
+    def invalidate(self) -> None:
+        """Forget every ladder, quiet window and liquidation level: call after changing the policy or book from outside."""
+        self._positions_changed()
+
+    def hedge_memories(self) -> dict[str, HedgeMemory]:
+        """Return each underlying's memory of its last rebalance."""
+        return {underlying: state.memory for underlying, state in self._states.items()}
+
+    def restore_hedge_memories(self, memories: Mapping[str, HedgeMemory]) -> None:
+        """Set the memory of the last rebalance of the underlyings given (a restart); others are kept."""
+        for underlying, memory in memories.items():
+            state = self._states.get(underlying)
+            if state is not None:
+                state.memory = memory
+
+    def hedging_underlyings(self) -> tuple[str, ...]:
+        """Return the underlyings whose rebalance is still being executed."""
+        return tuple(u for u, state in self._states.items() if state.hedging)
+
     def _collect_fills(self, now_ns: int) -> None:
         """Book the fills of rebalances still being executed; free the underlyings whose rebalance ended."""
         fills = self.hedger.poll(self.book, now_ns)
