@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from hedgekeeper.backtest.config import parse_backtest
+from hedgekeeper.errors import ConfigError
+from hedgekeeper.execution.pacing import AlmgrenChrissPacing, TwapPacing
 from hedgekeeper.backtest.runner import build_engine, market_events
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "backtest_short_call.toml"
@@ -21,7 +23,10 @@ def _backtest(**execution: object):
     return parse_backtest(document, source="test")
 
 
-@pytest.mark.parametrize("execution", [{}, {"slices": 3, "interval_s": 20.0, "order_latency_ms": 50.0}])
+AC_PACING = {"almgren_chriss": {"interval_s": 10.0, "vol": 0.6, "risk_aversion_per_usd": 1e-4}}
+
+
+@pytest.mark.parametrize("execution", [{}, {"slices": 3, "interval_s": 20.0, "order_latency_ms": 50.0}, AC_PACING])
 def test_the_books_fills_are_the_exchanges_fills(execution: dict[str, object]) -> None:
     backtest = _backtest(**execution)
     engine = build_engine(backtest, backtest.variants[0])
@@ -47,3 +52,12 @@ def test_safety_limits_refuse_a_hedge_larger_than_allowed() -> None:
     engine.run(events)
     refused = [o for o in engine.hedger.executor.orders.orders.values() if "above the maximum" in o.reason]
     assert refused and all(o.filled_quantity == 0 for o in refused)
+
+
+def test_the_execution_table_picks_the_pacing_and_refuses_two() -> None:
+    assert _backtest(slices=3, interval_s=20.0).file.execution.pacing() == TwapPacing(3, 20_000_000_000)
+    assert _backtest(**AC_PACING).file.execution.pacing() == AlmgrenChrissPacing(10_000_000_000, 0.6, 1e-4)
+    with pytest.raises(ConfigError, match="execution: .*not both"):
+        _backtest(slices=2, **AC_PACING)
+    with pytest.raises(ConfigError, match="execution.almgren_chriss.vol"):
+        _backtest(almgren_chriss={"interval_s": 10.0, "vol": -1.0, "risk_aversion_per_usd": 1e-4})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from execution.execution_builders import PERP
@@ -11,6 +12,7 @@ from hedgekeeper.engine.clock import SimulatedClock
 from hedgekeeper.execution.exchange_executor import ExchangeExecutor
 from hedgekeeper.execution.fees import FeeSchedule, VenueFees
 from hedgekeeper.execution.order_manager import OrderManager
+from hedgekeeper.execution.pacing import TwapPacing
 from hedgekeeper.market.events import BookUpdate
 from hedgekeeper.market.order_book import OrderBook
 from hedgekeeper.portfolio.instruments import InstrumentRegistry
@@ -26,7 +28,7 @@ SNAPSHOT = BookUpdate(1, PERP.instrument_id, ((99_999.5, 1.0), (99_990.0, 1.0)),
 class Market:
     """One exchange and the engine's book of the same instrument, fed the same events."""
 
-    def __init__(self, latency_ns: int = 0, **executor: float) -> None:
+    def __init__(self, latency_ns: int = 0, **executor: Any) -> None:
         self.clock = SimulatedClock(start_ns=1)
         self.core = ExchangeCore(
             SimulatedExchangeConfig(name="binance", order_latency_ns=latency_ns,
@@ -63,7 +65,7 @@ def test_what_the_band_cannot_fill_is_left_and_logged(caplog: pytest.LogCaptureF
 
 
 def test_slices_go_out_when_due_and_the_hedge_works_until_the_last() -> None:
-    market = Market(slices=3, interval_ns=10)
+    market = Market(pacing=TwapPacing(3, 10))
     first = market.executor.execute(PERP, -1.5, market.book, now_ns=1)
     assert sum(f.record.size_contracts for f in first) == pytest.approx(-0.5)
     assert market.executor.working("BTC") and market.executor.poll(5) == []
@@ -77,7 +79,7 @@ def test_slices_go_out_when_due_and_the_hedge_works_until_the_last() -> None:
 
 
 def test_liquidity_taken_by_one_slice_is_gone_for_the_next_until_the_market_refills() -> None:
-    market = Market(slices=2, interval_ns=10)
+    market = Market(pacing=TwapPacing(2, 10))
     market.executor.execute(PERP, 2.0, market.book, now_ns=1)  # 1 at 100,000.5
     market.clock.advance_to(11)
     second = market.executor.poll(11)  # no refill: the next level

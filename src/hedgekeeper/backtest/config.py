@@ -32,6 +32,7 @@ from hedgekeeper.config import StrictModel, load_toml, validate
 from hedgekeeper.engine.loop import EngineSettings, UnderlyingFeed
 from hedgekeeper.errors import ConfigError
 from hedgekeeper.execution.fees import FeeSchedule
+from hedgekeeper.execution.pacing import AlmgrenChrissPacing, Pacing, TwapPacing
 from hedgekeeper.execution.safety import SafetyLimits
 from hedgekeeper.market.simulators.config import SimulationConfig
 from hedgekeeper.policy.config import PolicyConfig, load_policy_config
@@ -83,6 +84,32 @@ class EngineConfig(StrictModel):
         )
 
 
+class AlmgrenChrissConfig(StrictModel):
+    """The ``[execution.almgren_chriss]`` table: pace hedges on the Almgren-Chriss trajectory.
+
+    The model is calibrated on the book at each hedge's arrival (``execution/pacing.py``).
+
+    Attributes
+    ----------
+    interval_s : seconds between slices, the time the book is taken to refill
+    vol : annualised volatility of the underlying, decimal (0.6 is 60%)
+    risk_aversion_per_usd : absolute risk aversion, per USD: higher trades faster
+    depth_bps : the distance from the mid over which the book's depth is read, basis points
+    max_slices : the most slices a hedge is cut into
+    """
+
+    interval_s: float = pydantic.Field(gt=0.0)
+    vol: float = pydantic.Field(ge=0.0)
+    risk_aversion_per_usd: float = pydantic.Field(ge=0.0)
+    depth_bps: float = pydantic.Field(10.0, gt=0.0)
+    max_slices: int = pydantic.Field(100, ge=1)
+
+    def pacing(self) -> AlmgrenChrissPacing:
+        """Return the pacing these settings describe."""
+        return AlmgrenChrissPacing(int(self.interval_s * NS_PER_SECOND), self.vol, self.risk_aversion_per_usd,
+                                   self.depth_bps, self.max_slices)
+
+
 class ExecutionConfig(StrictModel):
     """The ``[execution]`` table: how hedges reach the simulated exchanges.
 
@@ -94,8 +121,9 @@ class ExecutionConfig(StrictModel):
 
     Attributes
     ----------
-    slices : child orders per hedge (1: at once)
-    interval_s : seconds between slices
+    slices : child orders per hedge (1: at once), a TWAP
+    interval_s : seconds between TWAP slices
+    almgren_chriss : pace hedges on the Almgren-Chriss trajectory instead of a TWAP, or none
     protection_bps : how far through the mid a child's limit price goes, basis points
     order_latency_ms : milliseconds from sending an order to its arrival at the exchange
     safety : the safety limits (``execution/safety.py``), or none
@@ -103,9 +131,22 @@ class ExecutionConfig(StrictModel):
 
     slices: int = pydantic.Field(1, ge=1)
     interval_s: float = pydantic.Field(0.0, ge=0.0)
+    almgren_chriss: AlmgrenChrissConfig | None = None
     protection_bps: float = pydantic.Field(50.0, gt=0.0)
     order_latency_ms: float = pydantic.Field(0.0, ge=0.0)
     safety: SafetyLimits | None = None
+
+    @pydantic.model_validator(mode="after")
+    def _one_pacing(self) -> ExecutionConfig:
+        if self.almgren_chriss is not None and self.slices != 1:
+            raise ValueError("give slices (a TWAP) or an almgren_chriss table, not both")
+        return self
+
+    def pacing(self) -> Pacing:
+        """Return how hedges are cut into slices: Almgren-Chriss if configured, else the TWAP."""
+        if self.almgren_chriss is not None:
+            return self.almgren_chriss.pacing()
+        return TwapPacing(self.slices, int(self.interval_s * NS_PER_SECOND))
 
 
 class ReplayConfig(StrictModel):

@@ -71,8 +71,8 @@ def simulated_execution(
     orders = OrderManager({venue: SimulatedExchange(core) for venue, core in cores.items()}, clock,
                           pre_trade_check=check)
     executor = ExchangeExecutor(
-        orders, book.registry, _BooksByInstrument(order_books, instrument_books), slices=settings.slices,
-        interval_ns=int(settings.interval_s * 1e9), protection_bps=settings.protection_bps,
+        orders, book.registry, _BooksByInstrument(order_books, instrument_books), pacing=settings.pacing(),
+        protection_bps=settings.protection_bps,
     )
     core_of = {instrument.instrument_id: cores[instrument.venue] for ins in by_venue.values() for instrument in ins}
 

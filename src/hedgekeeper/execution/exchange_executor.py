@@ -2,9 +2,9 @@
 
 For each hedge (an instrument and a signed number of contracts) the executor
 
-1. splits it into child orders: at once (one slice) or a TWAP of ``slices`` slices
-   ``interval_ns`` apart, lot-rounded so the slices add up to the hedge
-   (``execution/slicing.py``);
+1. splits it into child orders as its ``Pacing`` says (``execution/pacing.py``): at
+   once, a TWAP, or the Almgren-Chriss trajectory calibrated on the book at arrival,
+   lot-rounded so the slices add up to the hedge;
 2. sends each slice when due as an immediate-or-cancel limit order priced
    ``protection_bps`` through the mid, so it takes what the book offers up to that
    price and never more, through the ``OrderManager`` (safety limits first, retries
@@ -31,8 +31,8 @@ from decimal import Decimal
 
 from hedgekeeper.execution.fill_record import FillRecord
 from hedgekeeper.execution.order_manager import OrderManager
+from hedgekeeper.execution.pacing import Pacing, TwapPacing
 from hedgekeeper.execution.simulated_taker import TakerFill
-from hedgekeeper.execution.slicing import twap_schedule
 from hedgekeeper.market.order_book import OrderBook
 from hedgekeeper.portfolio.instruments import Instrument, InstrumentRegistry
 from hedgekeeper.portfolio.values import is_usd_currency
@@ -61,16 +61,14 @@ class ExchangeExecutor:
     orders : OrderManager holding the venues, by venue name (each instrument's ``venue``)
     registry : the instruments, by id
     books : the order books by instrument id (the engine's), for the mid at each slice
-    slices : child orders per hedge, >= 1 (1: the whole hedge at once)
-    interval_ns : ns between slices
+    pacing : how each hedge is cut into slices over time (default: all at once)
     protection_bps : how far through the mid a child's limit price goes, basis points
     """
 
     orders: OrderManager
     registry: InstrumentRegistry
     books: Mapping[str, OrderBook]
-    slices: int = 1
-    interval_ns: int = 0
+    pacing: Pacing = field(default_factory=TwapPacing)
     protection_bps: float = 50.0
     _parents: list[_Parent] = field(default_factory=list, init=False)
     _parent_of: dict[str, _Parent] = field(default_factory=dict, init=False)
@@ -85,12 +83,13 @@ class ExchangeExecutor:
             logger.warning("%s: no order for %+g contracts (below the minimum or no mid)",
                            instrument.instrument_id, size_contracts)
             return []
-        schedule = twap_schedule(quantity, instrument.lot_size, now_ns, self.interval_ns * self.slices, self.slices)
+        side = Side.of(size_contracts)
+        schedule = self.pacing.schedule(instrument, side, quantity, book, now_ns)
         due, cumulative = [], Decimal(0)
         for piece in schedule:
             cumulative += piece.size_coin
             due.append((piece.ts_ns, cumulative))
-        self._parents.append(_Parent(instrument, Side.of(size_contracts), book.mid_usd, due))
+        self._parents.append(_Parent(instrument, side, book.mid_usd, due))
         return self.poll(now_ns)
 
     def poll(self, now_ns: int) -> list[TakerFill]:
