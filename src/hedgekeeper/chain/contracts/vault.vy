@@ -1,0 +1,536 @@
+# pragma version ~=0.4.3
+"""
+@title Self-guarding options vault
+@notice Holds a USD stablecoin (collateral) and a risk asset, has written a book of
+        European options on the risk asset, and keeps its net delta inside bands
+        around a target by trading the risk asset against a constant-product pool.
+
+        Units: "_1e18" values are signed or unsigned 18-decimal fixed point (10**18
+        is 1.0): deltas and trades in coin (units of the risk asset), prices in USD
+        per coin, vol as a decimal (8e17 is 80%). Token amounts without the suffix
+        are base units of the token (USDC 6 decimals, WETH 18). The oracle answer
+        has the oracle's decimals (8). Times are unix seconds; ACT/365 years.
+
+        Net delta (coin) = risk-asset balance - sum over the book of
+                           size * Black-Scholes delta(oracle price, strike, expiry, implied vol)
+        deviation = net delta - target_delta_1e18.
+        In band: |deviation| <= inner_band_1e18. Beyond the outer (emergency)
+        band: |deviation| > outer_band_1e18.
+
+        External interface (stable; the keeper is written against it):
+
+        check() -> (bool needs_rebalance, bool beyond_outer_band,
+                    int256 delta_deviation_1e18, int256 trade_risk_asset_1e18,
+                    uint256 oracle_age_s)
+            needs_rebalance: |deviation| > inner band (the band only: paused,
+                cooldown and oracle age are reported by their own getters).
+            beyond_outer_band: |deviation| > outer band (anyone may rebalance, for
+                the ripcord reward).
+            delta_deviation_1e18: net delta - target, coin.
+            trade_risk_asset_1e18: the trade to send now: -deviation clipped to
+                max_trade_1e18; > 0 buys the risk asset, < 0 sells it; 0 when in band.
+            oracle_age_s: block.timestamp - the oracle's updatedAt.
+
+        rebalance(trade_risk_asset_1e18: int256, min_out_or_max_in: uint256) -> uint256
+            Trade against the pool: a buy (> 0) buys exactly that much risk asset
+            paying at most min_out_or_max_in stablecoin (base units); a sell (< 0)
+            sells exactly that much receiving at least min_out_or_max_in. Returns
+            the stablecoin paid or received (base units). Reverts when paused, the
+            oracle is older than max_oracle_age_s, within cooldown_s of the last
+            rebalance, in band, the caller is no keeper inside the outer band, the
+            trade goes the wrong way, overshoots the target or exceeds
+            max_trade_1e18, or the pool price is worse than the oracle price by
+            more than max_slippage_bps. Beyond the outer band pays the caller
+            ripcord_reward (stablecoin base units, as far as the vault holds it).
+
+        rebalance_from_batcher(keeper: address) -> bool
+            The batcher only (batcher()), on behalf of keeper: trades the check()
+            trade with the oracle slippage bound; returns False, without
+            reverting, when the vault is in band.
+
+        Views: delta() / delta_at(spot_1e18) -> int256 net delta (coin, 1e18);
+        option_delta(index, spot_1e18) -> int256 one option's delta per coin held
+        long; oracle_price() -> (uint256 price_1e18, uint256 age_s); and a public
+        getter for every parameter below.
+"""
+
+import bs_math
+
+interface Token:
+    def decimals() -> uint8: view
+    def balanceOf(owner: address) -> uint256: view
+    def approve(spender: address, amount: uint256) -> bool: nonpayable
+    def transfer(receiver: address, amount: uint256) -> bool: nonpayable
+
+interface Aggregator:
+    def decimals() -> uint8: view
+    def latestRoundData() -> (uint80, int256, uint256, uint256, uint80): view
+
+interface Pool:
+    def token0() -> address: view
+    def token1() -> address: view
+    def swap_exact_in(zero_for_one: bool, amount_in: uint256, min_out: uint256, recipient: address) -> uint256: nonpayable
+    def swap_exact_out(zero_for_one: bool, amount_out: uint256, max_in: uint256, recipient: address) -> uint256: nonpayable
+
+event Rebalanced:
+    keeper: indexed(address)
+    trade_risk_asset_1e18: int256
+    stable_amount: uint256
+    price_1e18: uint256
+    delta_before_1e18: int256
+    delta_after_1e18: int256
+    reward: uint256
+    emergency: bool
+
+event OptionAdded:
+    index: uint256
+    strike_1e18: uint256
+    expiry_ts: uint256
+    size_1e18: uint256
+    is_call: bool
+
+event OptionsCleared:
+    count: uint256
+
+event BandSet:
+    target_delta_1e18: int256
+    inner_band_1e18: uint256
+    outer_band_1e18: uint256
+
+event ImpliedVolSet:
+    implied_vol_1e18: uint256
+
+event LimitsSet:
+    max_slippage_bps: uint256
+    max_oracle_age_s: uint256
+    cooldown_s: uint256
+    max_trade_1e18: uint256
+    ripcord_reward: uint256
+
+event KeeperSet:
+    keeper: indexed(address)
+    allowed: bool
+
+event BatcherSet:
+    batcher: indexed(address)
+
+event Paused:
+    paused: bool
+
+event OwnershipTransferred:
+    previous_owner: indexed(address)
+    new_owner: indexed(address)
+
+struct Option:
+    strike_1e18: uint256  # USD per coin
+    expiry_ts: uint256  # unix seconds
+    size_1e18: uint256  # coin written (the vault is short)
+    is_call: bool
+
+MAX_OPTIONS: constant(uint256) = 8
+BPS: constant(uint256) = 10000
+ONE: constant(int256) = 10**18
+
+stable: public(immutable(address))
+risk_asset: public(immutable(address))
+oracle: public(immutable(address))
+pool: public(immutable(address))
+risk_is_token0: public(immutable(bool))
+stable_unit: public(immutable(uint256))  # 10**stable decimals
+risk_unit: public(immutable(uint256))  # 10**risk-asset decimals
+price_scale: immutable(uint256)  # 10**(18 - oracle decimals)
+
+owner: public(address)
+batcher: public(address)
+keepers: public(HashMap[address, bool])
+paused: public(bool)
+last_rebalance_ts: public(uint256)
+
+implied_vol_1e18: public(uint256)
+target_delta_1e18: public(int256)
+inner_band_1e18: public(uint256)
+outer_band_1e18: public(uint256)
+
+max_slippage_bps: public(uint256)
+max_oracle_age_s: public(uint256)
+cooldown_s: public(uint256)
+max_trade_1e18: public(uint256)
+ripcord_reward: public(uint256)
+
+option_count: public(uint256)
+options: public(Option[MAX_OPTIONS])
+
+
+@deploy
+def __init__(
+    stable_token: address,
+    risk_token: address,
+    price_oracle: address,
+    amm_pool: address,
+    implied_vol_1e18: uint256,
+    target_delta_1e18: int256,
+    inner_band_1e18: uint256,
+    outer_band_1e18: uint256,
+    max_slippage_bps: uint256,
+    max_oracle_age_s: uint256,
+    cooldown_s: uint256,
+    max_trade_1e18: uint256,
+    ripcord_reward: uint256,
+):
+    """
+    @param stable_token the USD stablecoin (collateral, pays the ripcord reward)
+    @param risk_token the risk asset the options are written on
+    @param price_oracle a Chainlink-style aggregator of the risk asset in USD
+    @param amm_pool a constant-product pool between the two tokens
+    @param implied_vol_1e18 the vol the book's delta is computed with (8e17 is 80%)
+    @param target_delta_1e18 the target net delta, coin
+    @param inner_band_1e18 half-width of the inner band around the target, coin
+    @param outer_band_1e18 half-width of the outer (emergency) band, coin, >= inner
+    @param max_slippage_bps the worst pool price accepted against the oracle price, bps
+    @param max_oracle_age_s the oldest oracle answer a rebalance accepts, seconds
+    @param cooldown_s the least time between two rebalances, seconds
+    @param max_trade_1e18 the largest trade one rebalance makes, coin
+    @param ripcord_reward paid to whoever rebalances beyond the outer band, stablecoin base units
+    """
+    stable = stable_token
+    risk_asset = risk_token
+    oracle = price_oracle
+    pool = amm_pool
+    token0: address = staticcall Pool(amm_pool).token0()
+    token1: address = staticcall Pool(amm_pool).token1()
+    assert (token0 == risk_token and token1 == stable_token) or (token0 == stable_token and token1 == risk_token), "vault: pool does not trade the two tokens"
+    risk_is_token0 = token0 == risk_token
+    stable_unit = 10 ** convert(staticcall Token(stable_token).decimals(), uint256)
+    risk_unit = 10 ** convert(staticcall Token(risk_token).decimals(), uint256)
+    oracle_decimals: uint256 = convert(staticcall Aggregator(price_oracle).decimals(), uint256)
+    assert oracle_decimals <= 18, "vault: oracle decimals above 18"
+    price_scale = 10 ** (18 - oracle_decimals)
+    self.owner = msg.sender
+    self._set_band(target_delta_1e18, inner_band_1e18, outer_band_1e18)
+    self._set_implied_vol(implied_vol_1e18)
+    self._set_limits(max_slippage_bps, max_oracle_age_s, cooldown_s, max_trade_1e18, ripcord_reward)
+    assert extcall Token(stable_token).approve(amm_pool, max_value(uint256), default_return_value=True)
+    assert extcall Token(risk_token).approve(amm_pool, max_value(uint256), default_return_value=True)
+
+
+# ---------------------------------------------------------------- risk
+
+@internal
+@view
+def _oracle_price() -> (uint256, uint256):
+    round_id: uint80 = 0
+    answer: int256 = 0
+    started_at: uint256 = 0
+    updated_at: uint256 = 0
+    answered_in_round: uint80 = 0
+    round_id, answer, started_at, updated_at, answered_in_round = staticcall Aggregator(oracle).latestRoundData()
+    assert answer > 0, "vault: oracle answer is not positive"
+    assert answered_in_round >= round_id, "vault: oracle round is incomplete"
+    age: uint256 = 0
+    if block.timestamp > updated_at:
+        age = block.timestamp - updated_at
+    return convert(answer, uint256) * price_scale, age
+
+
+@internal
+@view
+def _option_delta(option: Option, spot_1e18: uint256) -> int256:
+    if block.timestamp >= option.expiry_ts:
+        return 0  # expired: settled, no longer part of the risk
+    t_years: int256 = bs_math.year_fraction(option.expiry_ts - block.timestamp)
+    return bs_math.delta(convert(spot_1e18, int256), convert(option.strike_1e18, int256), t_years, convert(self.implied_vol_1e18, int256), option.is_call)
+
+
+@internal
+@view
+def _delta(spot_1e18: uint256) -> int256:
+    held: uint256 = staticcall Token(risk_asset).balanceOf(self)
+    net: int256 = convert(held * 10**18 // risk_unit, int256)
+    count: uint256 = self.option_count
+    for i: uint256 in range(MAX_OPTIONS):
+        if i >= count:
+            break
+        option: Option = self.options[i]
+        net -= convert(option.size_1e18, int256) * self._option_delta(option, spot_1e18) // ONE
+    return net
+
+
+@internal
+@view
+def _fix(deviation: int256) -> int256:
+    limit: int256 = convert(self.max_trade_1e18, int256)
+    return max(-limit, min(limit, -deviation))
+
+
+@external
+@view
+def oracle_price() -> (uint256, uint256):
+    """
+    @notice Return the oracle's latest price (USD per coin, 1e18) and its age (seconds).
+    """
+    return self._oracle_price()
+
+
+@external
+@view
+def option_delta(index: uint256, spot_1e18: uint256) -> int256:
+    """
+    @notice Return the Black-Scholes delta of option index held long, coin per coin, 1e18, at spot_1e18 (USD per coin).
+    """
+    assert index < self.option_count, "vault: no such option"
+    return self._option_delta(self.options[index], spot_1e18)
+
+
+@external
+@view
+def delta_at(spot_1e18: uint256) -> int256:
+    """
+    @notice Return the net delta (coin, 1e18) if the risk asset traded at spot_1e18 (USD per coin, 1e18).
+    """
+    return self._delta(spot_1e18)
+
+
+@external
+@view
+def delta() -> int256:
+    """
+    @notice Return the net delta at the oracle price, coin, 1e18.
+    """
+    price: uint256 = 0
+    age: uint256 = 0
+    price, age = self._oracle_price()
+    return self._delta(price)
+
+
+@external
+@view
+def check() -> (bool, bool, int256, int256, uint256):
+    """
+    @notice Return (needs_rebalance, beyond_outer_band, delta_deviation_1e18,
+            trade_risk_asset_1e18, oracle_age_s); see the contract's notice.
+    """
+    price: uint256 = 0
+    age: uint256 = 0
+    price, age = self._oracle_price()
+    deviation: int256 = self._delta(price) - self.target_delta_1e18
+    size: uint256 = convert(abs(deviation), uint256)
+    needs: bool = size > self.inner_band_1e18
+    trade: int256 = 0
+    if needs:
+        trade = self._fix(deviation)
+    return needs, size > self.outer_band_1e18, deviation, trade, age
+
+
+# ----------------------------------------------------------- rebalance
+
+@internal
+def _rebalance(keeper: address, requested: int256, limit: uint256, batched: bool) -> (bool, uint256):
+    assert not self.paused, "vault: paused"
+    price: uint256 = 0
+    age: uint256 = 0
+    price, age = self._oracle_price()
+    assert age <= self.max_oracle_age_s, "vault: stale oracle"
+    delta_before: int256 = self._delta(price)
+    deviation: int256 = delta_before - self.target_delta_1e18
+    size: uint256 = convert(abs(deviation), uint256)
+    if size <= self.inner_band_1e18:
+        assert batched, "vault: in band"
+        return False, 0
+    emergency: bool = size > self.outer_band_1e18
+    assert emergency or self.keepers[keeper], "vault: not a keeper (inside the outer band)"
+    assert block.timestamp >= self.last_rebalance_ts + self.cooldown_s, "vault: cooldown"
+
+    trade: int256 = requested
+    if batched:
+        trade = self._fix(deviation)
+    else:
+        assert trade != 0 and (trade > 0) == (deviation < 0), "vault: trade goes the wrong way"
+        assert convert(abs(trade), uint256) <= self.max_trade_1e18, "vault: trade above max_trade_1e18"
+        assert abs(trade) <= abs(deviation), "vault: trade overshoots the target"
+
+    amount: uint256 = convert(abs(trade), uint256) * risk_unit // 10**18
+    assert amount > 0, "vault: trade below one base unit"
+    # The trade's value at the oracle price, stablecoin base units.
+    value: uint256 = amount * price * stable_unit // (risk_unit * 10**18)
+    stable_amount: uint256 = 0
+    if trade > 0:
+        max_in: uint256 = value * (BPS + self.max_slippage_bps) // BPS
+        if not batched:
+            max_in = min(max_in, limit)
+        stable_amount = extcall Pool(pool).swap_exact_out(not risk_is_token0, amount, max_in, self)
+    else:
+        min_out: uint256 = (value * (BPS - self.max_slippage_bps) + BPS - 1) // BPS
+        if not batched:
+            min_out = max(min_out, limit)
+        stable_amount = extcall Pool(pool).swap_exact_in(risk_is_token0, amount, min_out, self)
+
+    self.last_rebalance_ts = block.timestamp
+    reward: uint256 = 0
+    if emergency:
+        reward = min(self.ripcord_reward, staticcall Token(stable).balanceOf(self))
+        if reward > 0:
+            assert extcall Token(stable).transfer(keeper, reward, default_return_value=True)
+    delta_after: int256 = delta_before + convert(amount * 10**18 // risk_unit, int256) * (1 if trade > 0 else -1)
+    log Rebalanced(keeper=keeper, trade_risk_asset_1e18=trade, stable_amount=stable_amount, price_1e18=price, delta_before_1e18=delta_before, delta_after_1e18=delta_after, reward=reward, emergency=emergency)
+    return True, stable_amount
+
+
+@external
+@nonreentrant
+def rebalance(trade_risk_asset_1e18: int256, min_out_or_max_in: uint256) -> uint256:
+    """
+    @notice Trade the risk asset against the pool back toward the target delta.
+    @param trade_risk_asset_1e18 coin, 1e18: > 0 buys, < 0 sells; as check() returns it
+    @param min_out_or_max_in stablecoin base units: the most paid for a buy, the least received for a sell
+    @return the stablecoin paid or received, base units
+    """
+    done: bool = False
+    stable_amount: uint256 = 0
+    done, stable_amount = self._rebalance(msg.sender, trade_risk_asset_1e18, min_out_or_max_in, False)
+    return stable_amount
+
+
+@external
+@nonreentrant
+def rebalance_from_batcher(keeper: address) -> bool:
+    """
+    @notice Rebalance on behalf of keeper, for the batcher only; False when in band.
+    @dev Trades check()'s trade, bounded by the oracle price and max_slippage_bps.
+    """
+    assert msg.sender == self.batcher and msg.sender != empty(address), "vault: only the batcher"
+    done: bool = False
+    stable_amount: uint256 = 0
+    done, stable_amount = self._rebalance(keeper, 0, 0, True)
+    return done
+
+
+# -------------------------------------------------------------- owner
+
+@internal
+def _only_owner():
+    assert msg.sender == self.owner, "vault: only the owner"
+
+
+@internal
+def _set_band(target_delta_1e18: int256, inner_band_1e18: uint256, outer_band_1e18: uint256):
+    assert inner_band_1e18 <= outer_band_1e18, "vault: inner band wider than the outer band"
+    self.target_delta_1e18 = target_delta_1e18
+    self.inner_band_1e18 = inner_band_1e18
+    self.outer_band_1e18 = outer_band_1e18
+    log BandSet(target_delta_1e18=target_delta_1e18, inner_band_1e18=inner_band_1e18, outer_band_1e18=outer_band_1e18)
+
+
+@internal
+def _set_implied_vol(implied_vol_1e18: uint256):
+    assert implied_vol_1e18 > 0 and implied_vol_1e18 <= 10 * 10**18, "vault: implied vol outside (0, 1000%]"
+    self.implied_vol_1e18 = implied_vol_1e18
+    log ImpliedVolSet(implied_vol_1e18=implied_vol_1e18)
+
+
+@internal
+def _set_limits(max_slippage_bps: uint256, max_oracle_age_s: uint256, cooldown_s: uint256, max_trade_1e18: uint256, ripcord_reward: uint256):
+    assert max_slippage_bps < BPS, "vault: max slippage must be below 100%"
+    assert max_trade_1e18 > 0, "vault: max trade must be positive"
+    self.max_slippage_bps = max_slippage_bps
+    self.max_oracle_age_s = max_oracle_age_s
+    self.cooldown_s = cooldown_s
+    self.max_trade_1e18 = max_trade_1e18
+    self.ripcord_reward = ripcord_reward
+    log LimitsSet(max_slippage_bps=max_slippage_bps, max_oracle_age_s=max_oracle_age_s, cooldown_s=cooldown_s, max_trade_1e18=max_trade_1e18, ripcord_reward=ripcord_reward)
+
+
+@external
+def set_band(target_delta_1e18: int256, inner_band_1e18: uint256, outer_band_1e18: uint256):
+    """
+    @notice Set the target net delta and the inner and outer band half-widths, coin, 1e18; the owner only.
+    """
+    self._only_owner()
+    self._set_band(target_delta_1e18, inner_band_1e18, outer_band_1e18)
+
+
+@external
+def set_implied_vol(implied_vol_1e18: uint256):
+    """
+    @notice Set the implied vol used for the book's delta, 1e18 (8e17 is 80%); the owner only.
+    """
+    self._only_owner()
+    self._set_implied_vol(implied_vol_1e18)
+
+
+@external
+def set_limits(max_slippage_bps: uint256, max_oracle_age_s: uint256, cooldown_s: uint256, max_trade_1e18: uint256, ripcord_reward: uint256):
+    """
+    @notice Set the rebalance limits (bps, seconds, seconds, coin 1e18, stablecoin base units); the owner only.
+    """
+    self._only_owner()
+    self._set_limits(max_slippage_bps, max_oracle_age_s, cooldown_s, max_trade_1e18, ripcord_reward)
+
+
+@external
+def add_option(strike_1e18: uint256, expiry_ts: uint256, size_1e18: uint256, is_call: bool) -> uint256:
+    """
+    @notice Add a written option to the book; the owner only.
+    @param strike_1e18 USD per coin, 1e18
+    @param expiry_ts unix seconds
+    @param size_1e18 coin written, 1e18
+    @param is_call True for a call, False for a put
+    @return the option's index
+    """
+    self._only_owner()
+    index: uint256 = self.option_count
+    assert index < MAX_OPTIONS, "vault: the book is full"
+    assert strike_1e18 > 0, "vault: strike must be positive"
+    self.options[index] = Option(strike_1e18=strike_1e18, expiry_ts=expiry_ts, size_1e18=size_1e18, is_call=is_call)
+    self.option_count = index + 1
+    log OptionAdded(index=index, strike_1e18=strike_1e18, expiry_ts=expiry_ts, size_1e18=size_1e18, is_call=is_call)
+    return index
+
+
+@external
+def clear_options():
+    """
+    @notice Empty the options book; the owner only.
+    """
+    self._only_owner()
+    log OptionsCleared(count=self.option_count)
+    self.option_count = 0
+
+
+@external
+def set_keeper(keeper: address, allowed: bool):
+    """
+    @notice Allow or disallow keeper to rebalance inside the outer band; the owner only.
+    """
+    self._only_owner()
+    self.keepers[keeper] = allowed
+    log KeeperSet(keeper=keeper, allowed=allowed)
+
+
+@external
+def set_batcher(batcher: address):
+    """
+    @notice Trust batcher to call rebalance_from_batcher on a keeper's behalf; the owner only.
+    """
+    self._only_owner()
+    self.batcher = batcher
+    log BatcherSet(batcher=batcher)
+
+
+@external
+def set_paused(paused: bool):
+    """
+    @notice Stop (True) or resume (False) rebalancing; the owner only.
+    """
+    self._only_owner()
+    self.paused = paused
+    log Paused(paused=paused)
+
+
+@external
+def transfer_ownership(new_owner: address):
+    """
+    @notice Hand the owner role to new_owner; the owner only.
+    """
+    self._only_owner()
+    log OwnershipTransferred(previous_owner=self.owner, new_owner=new_owner)
+    self.owner = new_owner
