@@ -29,14 +29,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from hedgekeeper.execution.fill_record import FillRecord
 from hedgekeeper.execution.order_manager import OrderManager
 from hedgekeeper.execution.pacing import Pacing, TwapPacing
 from hedgekeeper.execution.simulated_taker import TakerFill
+from hedgekeeper.execution.venue_fills import VenueFills
 from hedgekeeper.market.order_book import OrderBook
 from hedgekeeper.portfolio.instruments import Instrument, InstrumentRegistry
-from hedgekeeper.portfolio.values import is_usd_currency
-from hedgekeeper.venues.orders import Fill, OrderRequest, OrderType, Side, TimeInForce
+from hedgekeeper.venues.orders import OrderRequest, OrderType, Side, TimeInForce
 
 logger = logging.getLogger(__name__)
 
@@ -72,8 +71,11 @@ class ExchangeExecutor:
     protection_bps: float = 50.0
     _parents: list[_Parent] = field(default_factory=list, init=False)
     _parent_of: dict[str, _Parent] = field(default_factory=dict, init=False)
-    _seen_fills: set[str] = field(default_factory=set, init=False)
     _loop: asyncio.AbstractEventLoop = field(default_factory=asyncio.new_event_loop, init=False, repr=False)
+    _fills: VenueFills = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._fills = VenueFills(self.orders, self.registry, self._loop)
 
     def execute(self, instrument: Instrument, size_contracts: float, book: OrderBook, now_ns: int
                 ) -> list[TakerFill]:
@@ -102,9 +104,13 @@ class ExchangeExecutor:
                 target = parent.schedule.pop(0)[1]
             if target is not None:
                 self._send(parent, target, now_ns)
-        fills = self._new_fills()
+        fills = self._fills.new(self._arrival_mid)
         self._parents = [parent for parent in self._parents if not self._done(parent)]
         return fills
+
+    def _arrival_mid(self, client_order_id: str) -> float | None:
+        parent = self._parent_of.get(client_order_id)
+        return None if parent is None else parent.arrival_mid_usd
 
     def working(self, underlying: str) -> bool:
         """Return whether a hedge of ``underlying`` has slices to send or children working."""
@@ -141,32 +147,3 @@ class ExchangeExecutor:
             logger.warning("%s: %s of %s contracts left unfilled within %g bps (%s)", instrument.instrument_id,
                            contracts - order.filled_quantity, contracts, self.protection_bps,
                            order.reason or order.status.value)
-
-    def _new_fills(self) -> list[TakerFill]:
-        # Every fill of every venue account not reported yet, oldest first.
-        fills: list[TakerFill] = []
-        for venue in self.orders.venues.values():
-            for fill in self._loop.run_until_complete(venue.fills(0)):
-                if fill.fill_id not in self._seen_fills:
-                    self._seen_fills.add(fill.fill_id)
-                    fills.append(self._taker_fill(venue.name, fill))
-        return fills
-
-    def _taker_fill(self, venue: str, fill: Fill) -> TakerFill:
-        instrument = self.registry.get(fill.instrument_id)
-        price = float(fill.price.value)
-        contracts = float(fill.quantity.value) * fill.side.sign
-        coin = contracts * float(instrument.contract_size) / (price if instrument.is_inverse else 1.0)
-        fee = float(fill.fee.amount)
-        fee_usd = fee if is_usd_currency(fill.fee.currency) else fee * price
-        parent = self._parent_of.get(fill.client_order_id)
-        mid_usd = parent.arrival_mid_usd if parent is not None else price  # a fill not ours: a liquidation
-        return TakerFill(
-            record=FillRecord(
-                ts_ns=fill.ts_ns, instrument_id=fill.instrument_id, venue=venue, size_contracts=contracts,
-                price_usd=price, mid_usd=mid_usd, notional_usd=abs(coin) * price, fee_usd=fee_usd,
-                slippage_usd=(price - mid_usd) * coin,
-            ),
-            price=price,
-            fee=fee,
-        )

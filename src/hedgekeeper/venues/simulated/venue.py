@@ -32,10 +32,11 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from decimal import Decimal
 
 from hedgekeeper.market.events import BookUpdate, TopOfBook, Trade
+from hedgekeeper.market.order_book import OrderBook
 from hedgekeeper.portfolio.instruments import Instrument
 from hedgekeeper.portfolio.positions import Balance
 from hedgekeeper.venues.base import Capability, Support
-from hedgekeeper.venues.orders import Fill, OrderRequest, VenueOrder, VenuePosition
+from hedgekeeper.venues.orders import Fill, OrderRequest, Side, VenueOrder, VenuePosition
 from hedgekeeper.venues.simulated.exchange import ExchangeCore
 
 CAPABILITIES: Mapping[Capability, Support] = {
@@ -105,6 +106,24 @@ class SimulatedExchange:
     async def balances(self) -> Sequence[Balance]:
         """Return the balances, one per currency."""
         return self.core.balances(self.account)
+
+    def book_snapshot(self, instrument_id: str) -> OrderBook:
+        """Return the exchange's public book of ``instrument_id`` now, sizes in coin, without our own orders.
+
+        It shows what the account's own trades took, which a book kept from the market
+        data alone does not: what a router sees on a real venue's live feed.
+        """
+        instrument = self.core.registry.get(instrument_id)
+        engine = self.core.book(instrument_id)
+        size = float(instrument.contract_size)
+
+        def side(orders_of: Side) -> tuple[tuple[float, float], ...]:
+            levels = ((float(price), float(public)) for price, public, _ in engine.levels(orders_of) if public > 0)
+            return tuple((price, public * (size / price if instrument.is_inverse else size)) for price, public in levels)
+
+        book = OrderBook()
+        book.apply(BookUpdate(self.core.clock.now_ns(), instrument_id, side(Side.BUY), side(Side.SELL), True))
+        return book
 
     def book_stream(self, instrument_id: str) -> AsyncIterator[BookUpdate | TopOfBook]:
         """Yield the instrument's book events as the exchange takes them in."""
