@@ -1,0 +1,226 @@
+"""The service file (``hedgekeeper run CONFIG``): a backtest's book and market, and how to run live.
+
+One TOML file holds the book (``as_of``, ``[[instruments]]``, ``[[positions]]``,
+``[[balances]]``, ``[market.<coin>]``, ``[margin]``, ``[profile.<coin>]``), the market
+source (``[simulation]`` or ``[replay]``), ``[policy]``, ``[hedging]``, ``[fees]`` and
+``[engine]`` exactly as a backtest file (``backtest/config.py``), and:
+
+- ``[execution]``: slices, protection, the safety limits (``ServiceExecution``);
+- ``[service]``: the database, the clock's speed, what to do with open orders on
+  shutdown (``ServiceSettings``);
+- ``[api]``: the HTTP API and dashboard, and where its bearer token comes from
+  (``ApiSettings``);
+- ``[exchange]``: the built-in simulated exchange (default) or real exchanges
+  through ccxt, with API keys from environment variables or an owner-only key file
+  (``ExchangeSettings``);
+- ``[chain]``: reserved for the local chain with its vault and keeper (``ChainSettings``).
+
+Every table is validated on load; a bad field is a ``ConfigError`` naming it.
+``examples/service.toml`` is the default file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import pydantic
+
+from hedgekeeper.backtest.config import EngineConfig, HedgingConfig, ReplayConfig
+from hedgekeeper.config import StrictModel, load_toml, validate
+from hedgekeeper.engine.loop import UnderlyingFeed
+from hedgekeeper.errors import ConfigError
+from hedgekeeper.execution.fees import FeeSchedule
+from hedgekeeper.execution.safety import SafetyLimits
+from hedgekeeper.market.simulators.config import SimulationConfig
+from hedgekeeper.policy.config import PolicyConfig, load_policy_config
+from hedgekeeper.policy.risk_profile import RiskProfile, load_risk_profile
+from hedgekeeper.portfolio.config import Book, parse_book
+from hedgekeeper.venues.ccxt.config import CcxtVenueConfig
+
+_BOOK_KEYS = ("as_of", "instruments", "positions", "balances", "market", "margin", "profile")
+
+
+class ServiceSettings(StrictModel):
+    """The ``[service]`` table.
+
+    Attributes
+    ----------
+    name : the service's name, shown on the dashboard
+    database_url : ``sqlite:///PATH`` (default, a file) or ``postgresql+psycopg://USER@HOST/DB``
+    speed : engine seconds per wall-clock second for a simulated or replayed market
+        (1: real time; 60: a minute per second); must be 1 with real exchanges
+    on_shutdown : ``cancel`` the open orders on SIGINT/SIGTERM, or ``keep`` them working
+    heartbeat_s : wall-clock seconds between heartbeats written to the store
+    snapshot_interval_s : wall-clock seconds between the views handed to the API
+    """
+
+    name: str = pydantic.Field("hedgekeeper", min_length=1)
+    database_url: str = pydantic.Field("sqlite:///out/service/hedgekeeper.sqlite", min_length=1)
+    speed: float = pydantic.Field(1.0, gt=0.0, le=100_000.0)
+    on_shutdown: Literal["cancel", "keep"] = "cancel"
+    heartbeat_s: float = pydantic.Field(1.0, gt=0.0)
+    snapshot_interval_s: float = pydantic.Field(0.2, gt=0.0)
+
+
+class ApiSettings(StrictModel):
+    """The ``[api]`` table: the HTTP API and dashboard served by the same process.
+
+    Attributes
+    ----------
+    enabled : serve the API (false: the engine alone)
+    host, port : where uvicorn listens (port 0: any free port, logged)
+    token_env : environment variable holding the bearer token
+    token_file : file holding the token (readable by its owner only), used when the
+        variable is unset; created with a random token if it does not exist
+    """
+
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = pydantic.Field(8000, ge=0, le=65535)
+    token_env: str = pydantic.Field("HEDGEKEEPER_API_TOKEN", min_length=1)
+    token_file: str = "out/service/api-token"
+
+
+class ServiceExecution(StrictModel):
+    """The ``[execution]`` table: how hedges reach the exchanges (``execution/exchange_executor.py``).
+
+    Attributes
+    ----------
+    slices : child orders per hedge (1: at once)
+    interval_s : engine seconds between slices
+    protection_bps : how far through the mid a child's limit price goes, basis points
+    safety : the safety limits (``execution/safety.py``), or none (the kill switch works either way)
+    """
+
+    slices: int = pydantic.Field(1, ge=1)
+    interval_s: float = pydantic.Field(0.0, ge=0.0)
+    protection_bps: float = pydantic.Field(50.0, gt=0.0)
+    safety: SafetyLimits | None = None
+
+
+class SimulatedExchangeSettings(StrictModel):
+    """The built-in simulated exchange, one per venue of the hedged futures and perpetuals.
+
+    Attributes
+    ----------
+    journal_path : its own file (SQLite), apart from the service's store: every request
+        it received, so that it outlives the service as a real exchange would
+    order_latency_ms : milliseconds from sending an order to its arrival at the book
+    """
+
+    journal_path: str = "out/service/exchange.sqlite"
+    order_latency_ms: float = pydantic.Field(0.0, ge=0.0)
+
+
+class CcxtAccount(StrictModel):
+    """One real exchange account: the ccxt venue's settings and, optionally, a key file.
+
+    Attributes
+    ----------
+    venue : ``venues/ccxt/config.py``'s ``CcxtVenueConfig`` (exchange, sandbox, markets,
+        the names of the environment variables holding the keys)
+    key_file : a TOML file with ``api_key``, ``api_secret`` (and ``api_password`` for OKX),
+        readable by its owner only; when given it is used instead of the environment
+    """
+
+    venue: CcxtVenueConfig
+    key_file: str | None = None
+
+
+class ExchangeSettings(StrictModel):
+    """The ``[exchange]`` table: where hedges are traded."""
+
+    kind: Literal["simulated", "ccxt"] = "simulated"
+    simulated: SimulatedExchangeSettings = SimulatedExchangeSettings()
+    ccxt: list[CcxtAccount] = []
+
+    @pydantic.model_validator(mode="after")
+    def _accounts(self) -> ExchangeSettings:
+        if self.kind == "ccxt" and not self.ccxt:
+            raise ValueError("kind = 'ccxt' needs at least one [[exchange.ccxt]] account")
+        return self
+
+
+class ChainSettings(StrictModel):
+    """The ``[chain]`` table: the local chain with its vault and keeper (started by the service once wired)."""
+
+    enabled: bool = False
+
+
+class ServiceFile(StrictModel):
+    """Every table of a service file but the book's (validated by ``parse_book``)."""
+
+    service: ServiceSettings = ServiceSettings()
+    api: ApiSettings = ApiSettings()
+    simulation: SimulationConfig | None = None
+    replay: ReplayConfig | None = None
+    policy: dict[str, Any]
+    hedging: HedgingConfig
+    fees: FeeSchedule
+    engine: EngineConfig = EngineConfig()
+    execution: ServiceExecution = ServiceExecution()
+    exchange: ExchangeSettings = ExchangeSettings()
+    chain: ChainSettings = ChainSettings()
+
+    @pydantic.model_validator(mode="after")
+    def _consistent(self) -> ServiceFile:
+        if (self.simulation is None) == (self.replay is None):
+            raise ValueError("give exactly one market source: [simulation] or [replay]")
+        if self.exchange.kind == "ccxt" and self.service.speed != 1.0:
+            raise ValueError(f"service.speed must be 1 with real exchanges, got {self.service.speed:g}")
+        return self
+
+
+class ServiceSpec(pydantic.BaseModel):
+    """A loaded service file: the book, the validated tables, the policy and the bands."""
+
+    model_config = pydantic.ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    source: str
+    book: Book
+    file: ServiceFile
+    policy: PolicyConfig
+    profile: RiskProfile
+
+    def feeds(self) -> list[UnderlyingFeed]:
+        """Return the engine's feed per hedged underlying."""
+        return [UnderlyingFeed(underlying=name, spot_stream=entry.spot_stream, oracle_stream=entry.oracle_stream)
+                for name, entry in self.file.hedging.underlyings.items()]
+
+    def document(self) -> dict[str, Any]:
+        """Return the configuration as stored with each version: no secret, only where secrets come from."""
+        return {"source": self.source, **self.file.model_dump(mode="json", exclude={"simulation"}),
+                "market": "simulation" if self.file.simulation is not None else "replay"}
+
+
+def parse_service(document: Mapping[str, Any], *, source: str = "") -> ServiceSpec:
+    """Return the service described by a parsed TOML document; ``source`` names the file in errors.
+
+    Raises
+    ------
+    ConfigError
+        Naming the field that is wrong, in any table.
+    """
+    book = parse_book({k: v for k, v in document.items() if k in _BOOK_KEYS}, source=source)
+    file = validate(ServiceFile, {k: v for k, v in document.items() if k not in _BOOK_KEYS}, source=source)
+    if file.simulation is not None and file.simulation.start_ts_ns != book.market.as_of_ns:
+        raise ConfigError(f"{source}: simulation.start_ts_ns {file.simulation.start_ts_ns} differs from as_of "
+                          f"{book.market.as_of_ns}: the book must be valued when the market starts")
+    for name, hedging in file.hedging.underlyings.items():
+        for i, entry in enumerate(hedging.instruments):
+            if entry.instrument_id not in book.registry:
+                raise ConfigError(f"{source}: hedging.underlyings.{name}.instruments[{i}].instrument_id: "
+                                  f"unknown instrument {entry.instrument_id!r}")
+    try:
+        policy = load_policy_config(file.policy)
+        profile = load_risk_profile(book.profile or {})
+    except ConfigError as error:
+        raise ConfigError(f"{source}: {error}") from None
+    return ServiceSpec(source=source, book=book, file=file, policy=policy, profile=profile)
+
+
+def load_service(path: str | Path) -> ServiceSpec:
+    """Return the service in the TOML file at ``path`` (see ``parse_service``)."""
+    return parse_service(load_toml(path), source=str(path))
