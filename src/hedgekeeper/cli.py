@@ -231,3 +231,32 @@ def backtest(
     console = Console()
     console.print(table)
     console.print(f"results: {result.results_path}\nreport:  {result.report_path}")
+
+
+@app.command()
+def run(
+    config: Path = typer.Argument(
+        Path("examples/service.toml"), help="The service file (TOML): the book, the market, [policy], [hedging], "
+        "[service], [api], [exchange]."
+    ),
+    duration: float | None = typer.Option(None, "--duration", min=0.0, help="Stop after this many wall seconds."),
+    database_url: str | None = typer.Option(None, "--database-url", help="The store, instead of service.database_url."),
+    port: int | None = typer.Option(None, "--port", min=0, max=65535, help="The API's port, instead of api.port."),
+) -> None:
+    """Run the live service: the engine on the wall clock, the exchanges, the store, the API and dashboard.
+
+    Recovers first (orders, fills and positions reconciled with every venue), then
+    decides until SIGINT/SIGTERM, the end of the market or --duration; then stops
+    deciding, cancels or keeps the open orders as configured, and saves its state.
+    """
+    from hedgekeeper.service.main import configure_logging
+    from hedgekeeper.service.main import run as run_service
+
+    configure_logging()
+    try:
+        service = run_service(config, duration_s=duration, database_url=database_url, port=port)
+    except (HedgekeeperError, OSError) as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+    if service.error is not None:
+        raise typer.Exit(1)
