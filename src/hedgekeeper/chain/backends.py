@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 
 import pydantic
 from eth_account import Account
+from eth_tester.exceptions import TransactionFailed
 from web3 import EthereumTesterProvider, HTTPProvider, Web3
 from web3.contract.contract import ContractConstructor, ContractFunction
 from web3.exceptions import ContractLogicError, TimeExhausted
@@ -59,9 +60,12 @@ BackendConfig = Annotated[InProcessBackend | RpcBackend, pydantic.Field(discrimi
 """Either backend, chosen by its ``kind`` field (``"in_process"`` or ``"rpc"``)."""
 
 
-def revert_reason(error: ContractLogicError) -> str:
+_REVERTS = (ContractLogicError, TransactionFailed)  # web3 over a node; eth-tester in process
+
+
+def revert_reason(error: Exception) -> str:
     """Return the revert string of a failed call ("" when the contract gave none)."""
-    message = error.message or str(error)
+    message = getattr(error, "message", None) or str(error)
     prefix = "execution reverted: "
     if prefix in message:
         return message.split(prefix, 1)[1].strip()
@@ -138,7 +142,7 @@ class Chain:
         what = f"{getattr(function, 'address', None) or 'new contract'}.{getattr(function, 'fn_name', 'constructor')}"
         try:
             tx_hash = function.transact({"from": sender, **tx})
-        except ContractLogicError as error:
+        except _REVERTS as error:
             reason = revert_reason(error)
             raise TransactionReverted(f"{what} reverted: {reason or '(no reason)'}", reason) from error
         return self.wait(tx_hash, what)
@@ -153,7 +157,7 @@ class Chain:
         """
         try:
             return function.call({} if sender is None else {"from": sender})
-        except ContractLogicError as error:
+        except _REVERTS as error:
             reason = revert_reason(error)
             raise TransactionReverted(f"{function.address}.{function.fn_name} reverted: {reason or '(no reason)'}", reason) from error
 
@@ -173,7 +177,10 @@ class Chain:
         """Mine a block ``seconds`` after the latest one; return its timestamp (unix seconds)."""
         target = self.timestamp() + int(seconds)
         if self.is_in_process:
-            self.w3.provider.ethereum_tester.time_travel(target)  # type: ignore[attr-defined]
+            tester = self.w3.provider.ethereum_tester  # type: ignore[attr-defined]
+            tester.time_travel(target)
+            if self.timestamp() < target:  # py-evm may land one second short
+                tester.time_travel(target + 1)
         else:
             self.w3.provider.make_request("evm_mine", [target])  # type: ignore[arg-type]
         return self.timestamp()

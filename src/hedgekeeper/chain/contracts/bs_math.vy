@@ -46,15 +46,16 @@ def ln(x: int256) -> int256:
     if m > SQRT2:
         m = m // 2
         k += 1
-    z: int256 = (m - ONE) * ONE // (m + ONE)
-    z2: int256 = z * z // ONE
+    # From here m < 1.5e18 and |z| < 0.18e18: no product can overflow.
+    z: int256 = unsafe_div(unsafe_mul(m - ONE, ONE), unsafe_add(m, ONE))
+    z2: int256 = unsafe_div(unsafe_mul(z, z), ONE)
     term: int256 = z
     total: int256 = z
     for i: int256 in range(1, 20):
-        term = term * z2 // ONE
+        term = unsafe_div(unsafe_mul(term, z2), ONE)
         if term == 0:
             break
-        total += term // (2 * i + 1)
+        total = unsafe_add(total, unsafe_div(term, unsafe_add(unsafe_mul(2, i), 1)))
     return sign * (2 * total + k * LN2)
 
 
@@ -75,13 +76,14 @@ def exp(x: int256) -> int256:
     else:
         k = -((-x + LN2 // 2) // LN2)
     r: int256 = x - k * LN2
+    # |r| <= 0.35e18 and the terms shrink: no product can overflow.
     term: int256 = ONE
     total: int256 = ONE
     for i: int256 in range(1, 24):
-        term = term * r // (i * ONE)
+        term = unsafe_div(unsafe_mul(term, r), unsafe_mul(i, ONE))
         if term == 0:
             break
-        total += term
+        total = unsafe_add(total, term)
     if k >= 0:
         return total << convert(k, uint256)
     return total >> convert(-k, uint256)
@@ -112,21 +114,21 @@ def norm_cdf(x: int256) -> int256:
         e: int256 = self.exp(-(xa * xa // ONE) // 2)
         if xa < CDF_SPLIT:
             num: int256 = 35262496599891100
-            num = num * xa // ONE + 700383064443688000
-            num = num * xa // ONE + 6373962203531650000
-            num = num * xa // ONE + 33912866078383000000
-            num = num * xa // ONE + 112079291497871000000
-            num = num * xa // ONE + 221213596169931000000
-            num = num * xa // ONE + 220206867912376000000
+            num = unsafe_add(unsafe_div(unsafe_mul(num, xa), ONE), 700383064443688000)
+            num = unsafe_add(unsafe_div(unsafe_mul(num, xa), ONE), 6373962203531650000)
+            num = unsafe_add(unsafe_div(unsafe_mul(num, xa), ONE), 33912866078383000000)
+            num = unsafe_add(unsafe_div(unsafe_mul(num, xa), ONE), 112079291497871000000)
+            num = unsafe_add(unsafe_div(unsafe_mul(num, xa), ONE), 221213596169931000000)
+            num = unsafe_add(unsafe_div(unsafe_mul(num, xa), ONE), 220206867912376000000)
             den: int256 = 88388347648318400
-            den = den * xa // ONE + 1755667163182640000
-            den = den * xa // ONE + 16064177579207000000
-            den = den * xa // ONE + 86780732202946100000
-            den = den * xa // ONE + 296564248779674000000
-            den = den * xa // ONE + 637333633378831000000
-            den = den * xa // ONE + 793826512519948000000
-            den = den * xa // ONE + 440413735824752000000
-            tail = e * num // den
+            den = unsafe_add(unsafe_div(unsafe_mul(den, xa), ONE), 1755667163182640000)
+            den = unsafe_add(unsafe_div(unsafe_mul(den, xa), ONE), 16064177579207000000)
+            den = unsafe_add(unsafe_div(unsafe_mul(den, xa), ONE), 86780732202946100000)
+            den = unsafe_add(unsafe_div(unsafe_mul(den, xa), ONE), 296564248779674000000)
+            den = unsafe_add(unsafe_div(unsafe_mul(den, xa), ONE), 637333633378831000000)
+            den = unsafe_add(unsafe_div(unsafe_mul(den, xa), ONE), 793826512519948000000)
+            den = unsafe_add(unsafe_div(unsafe_mul(den, xa), ONE), 440413735824752000000)
+            tail = unsafe_div(unsafe_mul(e, num), den)
         else:
             b: int256 = xa + 650000000000000000
             b = xa + 4 * ONE * ONE // b
