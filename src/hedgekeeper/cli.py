@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from hedgekeeper.chain.cli import chain_app
 from hedgekeeper.errors import ConfigError, HedgekeeperError
 from hedgekeeper.policy.risk_profile import RiskProfile, load_risk_profile
 from hedgekeeper.portfolio.config import load_book
@@ -26,6 +27,7 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode="markdown",
 )
+app.add_typer(chain_app, name="chain")
 
 _MEASURES = {
     "delta_coin": "delta coin",
