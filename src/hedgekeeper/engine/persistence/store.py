@@ -19,6 +19,7 @@ import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, delete, event, func, insert, select, update
@@ -32,10 +33,6 @@ from hedgekeeper.errors import ConfigError, HedgekeeperError
 
 class StoreError(HedgekeeperError):
     """The database could not be opened or written; the message names the database (never a password)."""
-
-
-def _finite(value: float) -> float | None:
-    return value if math.isfinite(value) else None
 
 
 def _infinite(value: float | None) -> float:
@@ -117,6 +114,12 @@ def create_store_engine(url: str) -> Engine:
     try:
         if url.startswith("sqlite"):
             memory = url in ("sqlite://", "sqlite:///:memory:")
+            if not memory:
+                from sqlalchemy.engine import make_url
+
+                database = make_url(url).database
+                if database:
+                    Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
             engine = create_engine(
                 url, connect_args={"check_same_thread": False, "timeout": 30.0},
                 poolclass=StaticPool if memory else None,
