@@ -27,11 +27,12 @@ def set_target(vault: address):
 @internal
 def _reenter():
     self.reentry_attempted = True
+    trade: int256 = 10**18
     success: bool = False
     response: Bytes[256] = b""
     success, response = raw_call(
         self.target,
-        abi_encode(convert(10**18, int256), max_value(uint256), method_id=method_id("rebalance(int256,uint256)")),
+        abi_encode(trade, max_value(uint256), method_id=method_id("rebalance(int256,uint256)")),
         max_outsize=256,
         revert_on_failure=False,
     )
