@@ -422,16 +422,22 @@ class Service:
         return command.result
 
     def _drain_commands(self) -> None:
+        answered: list[tuple[Command, Any, BaseException | None]] = []
         while not self._commands.empty():
             command = self._commands.get()
             try:
-                command.result.set_result(self._execute(command))
+                answered.append((command, self._execute(command), None))
             except HedgekeeperError as error:
-                command.result.set_exception(error)
+                answered.append((command, None, error))
             except Exception as error:  # noqa: BLE001 - the loop must survive a bad command
                 logger.exception("command %s failed", command.name)
+                answered.append((command, None, error))
+        self._publish()  # the answer is seen in the snapshot as soon as it arrives
+        for command, result, error in answered:
+            if error is None:
+                command.result.set_result(result)
+            else:
                 command.result.set_exception(error)
-        self._publish()
 
     def _execute(self, command: Command) -> Any:
         now_ns = self.clock.now_ns()

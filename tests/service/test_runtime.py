@@ -1,0 +1,102 @@
+"""The service in one process: it trades, records everything, reconciles with its exchange, stops and resumes."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from service.service_builders import service_spec
+
+from hedgekeeper.engine.persistence.store import Store
+from hedgekeeper.errors import HedgekeeperError
+from hedgekeeper.service.market_feed import source_events, split_at
+from hedgekeeper.service.runtime import Service
+from hedgekeeper.service.simulated_exchange import ExchangeJournal, SimulatedMarketVenues
+from hedgekeeper.service.wiring import exchange_traded, hedge_streams, market_key
+
+
+def wait_for(condition: Callable[[], bool], timeout_s: float = 30.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+        time.sleep(0.02)
+
+
+def rebuilt_exchange(spec, folder: Path, until_ns: int) -> SimulatedMarketVenues:  # noqa: ANN001
+    """Return the simulated exchange rebuilt independently from its journal and the market up to ``until_ns``."""
+    events, start_ns = source_events(spec.file)
+    market, _ = SimulatedMarketVenues.open(
+        exchange_traded(spec), hedge_streams(spec), spec.book.balances, spec.file.fees, spec.book.margin_model,
+        int(spec.file.exchange.simulated.order_latency_ms * 1e6),
+        ExchangeJournal(folder / "exchange.sqlite", market_key(spec)), start_ns, split_at(events, until_ns).before())
+    return market
+
+
+def test_service_trades_records_every_fill_and_reconciles_with_its_exchange(tmp_path: Path) -> None:
+    spec = service_spec(tmp_path)
+    service = Service(spec)
+    service.start()
+    wait_for(lambda: service.snapshot.counters.get("fills", 0) >= 6 and service.snapshot.counters["decisions"] >= 2,
+             what="fills and decisions")
+    service.stop()
+    assert service.error is None and service.snapshot.status == "stopped"
+
+    store = Store.open(spec.file.service.database_url)
+    [run] = store.runs()
+    assert run.clean_stop and run.recovery["first_start"]
+    market = rebuilt_exchange(spec, tmp_path, run.heartbeat_engine_ns + 1)
+    core = market.cores["binance"]
+    venue_fills = {fill.fill_id: fill for fill in core.fills()}
+    stored = [fill for fill in store.fills() if fill.venue == "binance"]
+    assert {f.fill_id for f in stored} == set(venue_fills)
+    for fill in stored:
+        assert fill.quantity == str(venue_fills[fill.fill_id].quantity.value)
+        assert fill.price == str(venue_fills[fill.fill_id].price.value)
+    positions = {i: s for i, s, _ in store.book()[0]}
+    [venue_position] = core.positions()
+    assert positions[venue_position.instrument_id] == pytest.approx(float(venue_position.size_contracts), abs=1e-9)
+    assert sum(f.size_contracts for f in stored) == pytest.approx(positions[venue_position.instrument_id], abs=1e-9)
+    orders = store.orders()
+    assert all(o.status in ("filled", "cancelled", "expired", "rejected") for o in orders)
+    placed = Counter(p["client_order_id"] for _, _, _, kind, p in market.journal.requests() if kind == "place")
+    assert placed and max(placed.values()) == 1
+    assert set(placed) <= {o.client_order_id for o in orders}
+    assert store.decision_count() >= 2 and store.greeks("BTC")
+    assert all(store.transitions(o.client_order_id) for o in orders)
+    market.close()
+    store.close()
+
+
+def test_a_restarted_service_resumes_with_the_same_book_and_keeps_deciding(tmp_path: Path) -> None:
+    spec = service_spec(tmp_path)
+    first = Service(spec)
+    first.start()
+    wait_for(lambda: first.snapshot.counters.get("fills", 0) >= 3, what="fills")
+    first.stop()
+    stopped_at = Store.open(spec.file.service.database_url).runs()[-1].heartbeat_engine_ns
+    positions = first.snapshot.positions
+
+    second = Service(spec)
+    second.start()
+    wait_for(lambda: second.snapshot.status == "running", what="recovery")
+    recovery = second.snapshot.recovery
+    assert recovery["first_start"] is False and recovery["reconciled"] is True
+    assert recovery["exchange_requests_replayed"] > 0
+    assert second.snapshot.engine_ns >= stopped_at
+    assert {p["instrument_id"]: p["size_contracts"] for p in second.snapshot.positions} == \
+        {p["instrument_id"]: p["size_contracts"] for p in positions}
+    before = second.snapshot.counters["events_processed"]
+    wait_for(lambda: second.snapshot.counters["events_processed"] > before + 20, what="events after restart")
+    second.stop()
+    assert second.error is None
+    assert [r.clean_stop for r in Store.open(spec.file.service.database_url).runs()] == [True, True]
+
+
+def test_a_command_to_a_stopped_service_is_refused(tmp_path: Path) -> None:
+    service = Service(service_spec(tmp_path))
+    with pytest.raises(HedgekeeperError, match="the service is starting: pause refused"):
+        service.submit("pause").result(timeout=1)
