@@ -110,6 +110,8 @@ class AnvilNode:
         binary = self.binary or find_anvil()
         if binary is None:
             raise AnvilUnavailable("anvil not found: run `make test` (npm installs node_modules/.bin/anvil) or set HEDGEKEEPER_ANVIL")
+        if not binary.is_file():
+            raise AnvilUnavailable(f"anvil not found at {binary}")
         self.binary = binary
         if self.port is None:
             self.port = free_port()
