@@ -47,8 +47,9 @@ Token amounts without a suffix are the token's base units (USDC 6 decimals, WETH
 
     rebalance_many(vaults: DynArray[address, 64]) -> DynArray[bool, 64]
         rebalances each vault on the caller's behalf (keeper rights checked by the
-        vault); never reverts for one vault: emits Done(vault, keeper) or
-        Skipped(vault, keeper, reason) with reason 1 = in band, 2 = reverted.
+        vault); never reverts for one vault: done[i] per vault (the vault emits
+        Rebalanced); Skipped(vault, keeper, reason) with reason 1 = in band,
+        2 = reverted.
 
 ``oracle.vy`` (Chainlink AggregatorV3Interface)::
 

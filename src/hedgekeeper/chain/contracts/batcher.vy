@@ -9,18 +9,15 @@
         the caller.
 
         rebalance_many(vaults: DynArray[address, 64]) -> DynArray[bool, 64]
-            done[i] is True when vaults[i] was rebalanced. Emits Done(vault) or
-            Skipped(vault, reason) for each: reason 1 = in band, 2 = reverted
-            (paused, stale oracle, cooldown, slippage, not a keeper, ...).
+            done[i] is True when vaults[i] was rebalanced (the vault itself emits
+            Rebalanced). Emits Skipped(vault, keeper, reason) for each vault
+            skipped: reason 1 = in band, 2 = reverted (paused, stale oracle,
+            cooldown, slippage, not a keeper, ...).
 """
 
 MAX_VAULTS: constant(uint256) = 64
 SKIPPED_IN_BAND: constant(uint8) = 1
 SKIPPED_REVERTED: constant(uint8) = 2
-
-event Done:
-    vault: indexed(address)
-    keeper: indexed(address)
 
 event Skipped:
     vault: indexed(address)
@@ -48,7 +45,6 @@ def rebalance_many(vaults: DynArray[address, MAX_VAULTS]) -> DynArray[bool, MAX_
             log Skipped(vault=vault, keeper=msg.sender, reason=SKIPPED_REVERTED)
             done.append(False)
         elif len(response) == 32 and convert(response, bool):
-            log Done(vault=vault, keeper=msg.sender)
             done.append(True)
         else:
             log Skipped(vault=vault, keeper=msg.sender, reason=SKIPPED_IN_BAND)

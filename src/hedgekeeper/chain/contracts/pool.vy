@@ -18,6 +18,8 @@ event Swap:
     zero_for_one: bool
     amount_in: uint256
     amount_out: uint256
+    reserve0: uint256
+    reserve1: uint256
 
 event Sync:
     reserve0: uint256
@@ -119,8 +121,7 @@ def _settle(zero_for_one: bool, amount_in: uint256, amount_out: uint256, recipie
     assert self.reserve0 <= MAX_RESERVE and self.reserve1 <= MAX_RESERVE, "pool: reserve overflow"
     assert extcall IERC20(token_in).transferFrom(msg.sender, self, amount_in, default_return_value=True)
     assert extcall IERC20(token_out).transfer(recipient, amount_out, default_return_value=True)
-    log Swap(sender=msg.sender, recipient=recipient, zero_for_one=zero_for_one, amount_in=amount_in, amount_out=amount_out)
-    log Sync(reserve0=self.reserve0, reserve1=self.reserve1)
+    log Swap(sender=msg.sender, recipient=recipient, zero_for_one=zero_for_one, amount_in=amount_in, amount_out=amount_out, reserve0=self.reserve0, reserve1=self.reserve1)
 
 
 @external
