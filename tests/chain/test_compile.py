@@ -12,6 +12,8 @@ import vyper
 from hedgekeeper.chain.compile import CONTRACT_NAMES, CONTRACTS_DIRECTORY, _compile, cache_directory, compile_contract
 from hedgekeeper.chain.errors import ContractCompileError
 
+HARNESS = Path(__file__).resolve().parent / "contracts" / "bs_math_harness.vy"
+
 
 @pytest.fixture
 def private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -42,30 +44,36 @@ def test_the_vault_keeps_its_documented_keeper_interface() -> None:
     assert _outputs(compile_contract("oracle").abi, "latestRoundData") == ([], ["uint80", "int256", "uint256", "uint256", "uint80"])
 
 
-def test_a_compilation_is_cached_on_disk_under_the_source_and_compiler_key(private_cache: Path, tmp_path: Path) -> None:
+def _sources(tmp_path: Path) -> Path:
+    """Copy the contracts and the bs_math test harness (a small importer of bs_math) to a scratch folder."""
     sources = tmp_path / "contracts"
     shutil.copytree(CONTRACTS_DIRECTORY, sources)
-    first = compile_contract(sources / "vault.vy")
-    (file,) = private_cache.glob("vault-*.json")
+    shutil.copy(HARNESS, sources / HARNESS.name)
+    return sources
+
+
+def test_a_compilation_is_cached_on_disk_under_the_source_and_compiler_key(private_cache: Path, tmp_path: Path) -> None:
+    sources = _sources(tmp_path)
+    first = compile_contract(sources / HARNESS.name)
+    (file,) = private_cache.glob("bs_math_harness-*.json")
     assert json.loads(file.read_text())["key"] == first.key
     # The next process reads the file: tag it and compile again with the memo cleared.
     payload = json.loads(file.read_text())
     payload["bytecode"] = first.bytecode + "00"
     file.write_text(json.dumps(payload))
     _compile.cache_clear()
-    assert compile_contract(sources / "vault.vy").bytecode == first.bytecode + "00"
+    assert compile_contract(sources / HARNESS.name).bytecode == first.bytecode + "00"
 
 
 def test_editing_an_imported_module_invalidates_the_importer(private_cache: Path, tmp_path: Path) -> None:
-    sources = tmp_path / "contracts"
-    shutil.copytree(CONTRACTS_DIRECTORY, sources)
-    before = compile_contract(sources / "vault.vy")
+    sources = _sources(tmp_path)
+    before = compile_contract(sources / HARNESS.name)
     module = sources / "bs_math.vy"
     module.write_text(module.read_text().replace("CDF_TAIL: constant(int256) = 37 * 10**18", "CDF_TAIL: constant(int256) = 36 * 10**18"))
     _compile.cache_clear()
-    after = compile_contract(sources / "vault.vy")
+    after = compile_contract(sources / HARNESS.name)
     assert after.key != before.key and after.bytecode != before.bytecode
-    assert len(list(private_cache.glob("vault-*.json"))) == 2
+    assert len(list(private_cache.glob("bs_math_harness-*.json"))) == 2
 
 
 def test_the_key_names_the_compiler_version(private_cache: Path) -> None:

@@ -71,6 +71,9 @@ Python
 ``compile.compile_contract(name)`` (disk-cached ABI + bytecode);
 ``backends.connect(InProcessBackend() | RpcBackend(url=...)) -> Chain``;
 ``anvil.AnvilNode`` (start/stop a local anvil); ``deploy.deploy_system(config)``
-and ``deploy.load_system_config(path)`` (``hedgekeeper chain deploy``);
-``reader.read_check``, ``read_oracle_round``, ``read_vault_parameters``.
+and ``deploy.load_system_config(path)`` (``hedgekeeper chain deploy``),
+``deploy.attach_system(chain, addresses)`` (handles from ``--json``'s addresses),
+``deploy.contract_at(chain, "vault", address)``; ``reader.read_check``,
+``read_oracle_round``, ``require_fresh`` (``StaleOracle``), ``read_vault_parameters``,
+``read_pool`` (exact ``ConstantProductPool`` model); ``units.to_fixed`` / ``from_fixed``.
 """

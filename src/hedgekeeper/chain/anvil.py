@@ -109,7 +109,9 @@ class AnvilNode:
         """
         binary = self.binary or find_anvil()
         if binary is None:
-            raise AnvilUnavailable("anvil not found: run `make test` (npm installs node_modules/.bin/anvil) or set HEDGEKEEPER_ANVIL")
+            raise AnvilUnavailable(
+                "anvil not found: run `make test` (npm installs node_modules/.bin/anvil) or set HEDGEKEEPER_ANVIL"
+            )
         if not binary.is_file():
             raise AnvilUnavailable(f"anvil not found at {binary}")
         self.binary = binary
@@ -148,5 +150,7 @@ class AnvilNode:
     def __enter__(self) -> AnvilNode:
         return self.start() if self.process is None else self
 
-    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
+    ) -> None:
         self.stop()

@@ -159,7 +159,8 @@ class Chain:
             return function.call({} if sender is None else {"from": sender})
         except _REVERTS as error:
             reason = revert_reason(error)
-            raise TransactionReverted(f"{function.address}.{function.fn_name} reverted: {reason or '(no reason)'}", reason) from error
+            what = f"{function.address}.{function.fn_name}"
+            raise TransactionReverted(f"{what} reverted: {reason or '(no reason)'}", reason) from error
 
     def snapshot(self) -> Any:
         """Save the chain's state; return an id for ``revert``."""

@@ -26,7 +26,8 @@ chain_app = typer.Typer(
 def deploy(
     config: Path = typer.Argument(
         Path("examples/chain.toml"),
-        help="The system file (TOML): [backend], [oracle], [pool], [vault] with its [[vault.options]], vault_count, keepers.",
+        help="The system file (TOML): [backend], [oracle], [pool], [vault] with its [[vault.options]], "
+        "vault_count, keepers.",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the addresses as JSON instead of a table."),
 ) -> None:
@@ -60,7 +61,8 @@ def deploy(
     for role in ("stable", "risk_asset", "oracle", "pool", "batcher"):
         table.add_row(role, addresses[role], "", "")
     for index, (vault, check) in enumerate(zip(system.vaults, checks, strict=True)):
-        table.add_row(f"vault {index}", vault.address, f"{check.delta_deviation_coin:+.6f}", "no" if check.needs_rebalance else "yes")
+        in_band = "no" if check.needs_rebalance else "yes"
+        table.add_row(f"vault {index}", vault.address, f"{check.delta_deviation_coin:+.6f}", in_band)
     console.print(table)
     console.print(f"deployer (owner, oracle updater): {system.deployer}")
     console.print(f"keepers: {', '.join(system.keepers) or 'none'}")

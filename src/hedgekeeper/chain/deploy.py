@@ -18,6 +18,7 @@ by default), then, from the chain's first account (the deployer and owner):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -72,7 +73,10 @@ class OracleConfig(StrictModel):
 
 
 class PoolConfig(StrictModel):
-    """The constant-product pool: fee (bps of the input) and the risk asset seeded (coin; the stablecoin side at the oracle price)."""
+    """The constant-product pool: fee (bps of the input) and the risk asset seeded, coin.
+
+    The stablecoin side is seeded at the oracle price.
+    """
 
     fee_bps: Bps = 30
     risk_reserve_coin: PositiveFloat = 1000.0
@@ -122,7 +126,9 @@ class VaultConfig(StrictModel):
     @pydantic.model_validator(mode="after")
     def _bands_nest(self) -> VaultConfig:
         if self.outer_band_coin < self.inner_band_coin:
-            raise ValueError(f"outer_band_coin {self.outer_band_coin} is narrower than inner_band_coin {self.inner_band_coin}")
+            raise ValueError(
+                f"outer_band_coin {self.outer_band_coin} is narrower than inner_band_coin {self.inner_band_coin}"
+            )
         return self
 
 
@@ -168,7 +174,7 @@ class DeployedSystem:
     Attributes
     ----------
     chain : Chain, the connection it lives on
-    config : SystemConfig
+    config : SystemConfig, or None when attached to an existing deployment
     deployer : str, the owner of every contract and the oracle's updater
     keepers : tuple of str, the allowlisted keeper addresses
     stable, risk_asset, oracle, pool, batcher : Contract
@@ -176,7 +182,7 @@ class DeployedSystem:
     """
 
     chain: Chain
-    config: SystemConfig
+    config: SystemConfig | None
     deployer: str
     keepers: tuple[str, ...]
     stable: Contract
@@ -198,6 +204,32 @@ class DeployedSystem:
             "batcher": self.batcher.address,
             "vaults": [vault.address for vault in self.vaults],
         }
+
+
+def attach_system(chain: Chain, addresses: Mapping[str, Any]) -> DeployedSystem:
+    """Return handles to a system deployed earlier, from ``DeployedSystem.addresses()``.
+
+    Parameters
+    ----------
+    chain : Chain, connected to the node the system lives on
+    addresses : mapping, as ``addresses()`` returns it or ``hedgekeeper chain deploy --json`` prints it
+
+    Raises
+    ------
+    ConfigError
+        A role is missing from ``addresses``.
+    """
+    missing = [role for role in ("deployer", "keepers", *_ROLES, "vaults") if role not in addresses]
+    if missing:
+        raise ConfigError(f"addresses: missing {', '.join(missing)}")
+    contracts = {role: contract_at(chain, name, addresses[role]) for role, name in _ROLES.items()}
+    vaults = tuple(contract_at(chain, "vault", address) for address in addresses["vaults"])
+    return DeployedSystem(
+        chain, None, addresses["deployer"], tuple(addresses["keepers"]), vaults=vaults, **contracts
+    )
+
+
+_ROLES = {"stable": "erc20", "risk_asset": "erc20", "oracle": "oracle", "pool": "pool", "batcher": "batcher"}
 
 
 def contract_at(chain: Chain, name: str, address: str) -> Contract:
@@ -273,7 +305,9 @@ def deploy_vault(
     now_s = chain.timestamp()
     for option in config.options:
         expiry_ts = now_s + round(option.expiry_days * SECONDS_PER_DAY)
-        function = vault.functions.add_option(to_fixed(option.strike_usd), expiry_ts, to_fixed(option.size_coin), option.kind == "call")
+        function = vault.functions.add_option(
+            to_fixed(option.strike_usd), expiry_ts, to_fixed(option.size_coin), option.kind == "call"
+        )
         chain.transact(function, sender)
     if batcher is not None:
         chain.transact(vault.functions.set_batcher(batcher.address), sender)
@@ -308,13 +342,22 @@ def deploy_system(config: SystemConfig, chain: Chain | None = None) -> DeployedS
     for index in config.keeper_account_indexes:
         if index >= len(accounts):
             raise ConfigError(f"keeper_account_indexes: account {index} does not exist (the chain has {len(accounts)})")
-    keepers = tuple(dict.fromkeys([accounts[i] for i in config.keeper_account_indexes] + [chain.w3.to_checksum_address(a) for a in config.keeper_addresses]))
+    named = [chain.w3.to_checksum_address(address) for address in config.keeper_addresses]
+    keepers = tuple(dict.fromkeys([accounts[i] for i in config.keeper_account_indexes] + named))
 
-    stable = deploy_contract(chain, "erc20", config.stable.name, config.stable.symbol, config.stable.decimals, sender=deployer)
-    risk_asset = deploy_contract(chain, "erc20", config.risk_asset.name, config.risk_asset.symbol, config.risk_asset.decimals, sender=deployer)
+    stable, risk_asset = (
+        deploy_contract(chain, "erc20", token.name, token.symbol, token.decimals, sender=deployer)
+        for token in (config.stable, config.risk_asset)
+    )
 
     oracle = deploy_contract(
-        chain, "oracle", config.oracle.decimals, config.oracle.description, config.oracle.deviation_threshold_bps, config.oracle.heartbeat_s, sender=deployer
+        chain,
+        "oracle",
+        config.oracle.decimals,
+        config.oracle.description,
+        config.oracle.deviation_threshold_bps,
+        config.oracle.heartbeat_s,
+        sender=deployer,
     )
     chain.transact(oracle.functions.submit(to_fixed(config.oracle.price_usd, config.oracle.decimals)), deployer)
 
@@ -358,6 +401,7 @@ __all__ = [
     "SystemConfig",
     "TokenConfig",
     "VaultConfig",
+    "attach_system",
     "contract_at",
     "deploy_contract",
     "deploy_system",

@@ -1,4 +1,4 @@
-"""Read the contracts' state for the keeper: a vault's ``check()``, its parameters, the oracle's rounds.
+"""Read the contracts' state for the keeper: a vault's ``check()``, its parameters, the oracle's rounds, the pool.
 
 Thin adapters: each function makes the contract calls and returns a frozen
 dataclass that keeps the contract's integers (``*_1e18``, base units, oracle
@@ -15,6 +15,7 @@ from web3.types import BlockIdentifier
 
 from hedgekeeper.chain.errors import StaleOracle
 from hedgekeeper.chain.units import from_fixed
+from hedgekeeper.venues.amm.constant_product import ConstantProductPool
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +151,33 @@ _PARAMETER_GETTERS = tuple(name for name in VaultParameters.__dataclass_fields__
 
 def read_vault_parameters(vault: Contract, block: BlockIdentifier = "latest") -> VaultParameters:
     """Return every parameter of ``vault`` and its options book."""
-    values: dict[str, Any] = {name: getattr(vault.functions, name)().call(block_identifier=block) for name in _PARAMETER_GETTERS}
+    values: dict[str, Any] = {
+        name: getattr(vault.functions, name)().call(block_identifier=block) for name in _PARAMETER_GETTERS
+    }
     count = vault.functions.option_count().call(block_identifier=block)
     options = tuple(VaultOption(*vault.functions.options(i).call(block_identifier=block)) for i in range(count))
     return VaultParameters(**values, options=options)
+
+
+@dataclass(frozen=True, slots=True)
+class PoolState:
+    """A constant-product pool's tokens, reserves (base units) and fee (bps)."""
+
+    token0: str
+    token1: str
+    reserve0: int
+    reserve1: int
+    fee_bps: int
+
+    def model(self) -> ConstantProductPool:
+        """Return the pool as ``hedgekeeper.venues.amm``'s Uniswap v2 model (exact to the contract's integers)."""
+        return ConstantProductPool(self.reserve0, self.reserve1, fee_pips=self.fee_bps * 100)
+
+
+def read_pool(pool: Contract, block: BlockIdentifier = "latest") -> PoolState:
+    """Return ``pool``'s tokens, reserves and fee at ``block``."""
+    token0, token1, reserve0, reserve1, fee_bps = (
+        getattr(pool.functions, name)().call(block_identifier=block)
+        for name in ("token0", "token1", "reserve0", "reserve1", "fee_bps")
+    )
+    return PoolState(token0, token1, int(reserve0), int(reserve1), int(fee_bps))
