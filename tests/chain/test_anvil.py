@@ -10,7 +10,10 @@ from hedgekeeper.chain.anvil import AnvilNode, _answers, find_anvil
 from hedgekeeper.chain.backends import connect
 from hedgekeeper.chain.errors import AnvilUnavailable
 
-needs_anvil = pytest.mark.skipif(find_anvil() is None, reason="anvil binary not found (node_modules/.bin/anvil): `make test` installs it through npm")
+needs_anvil = pytest.mark.skipif(
+    find_anvil() is None,
+    reason="anvil binary not found (node_modules/.bin/anvil): `make test` installs it through npm",
+)
 
 
 @needs_anvil

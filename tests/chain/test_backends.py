@@ -16,7 +16,8 @@ ANVIL_ADDRESS_0 = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
 
 
 def test_the_in_process_evm_is_the_default_backend() -> None:
-    config = validate(SystemConfig, {"oracle": {"price_usd": 1.0}, "vault": {"options": [], "implied_vol": 0.5, "inner_band_coin": 1.0, "outer_band_coin": 2.0, "max_trade_coin": 1.0}})
+    vault = {"options": [], "implied_vol": 0.5, "inner_band_coin": 1.0, "outer_band_coin": 2.0, "max_trade_coin": 1.0}
+    config = validate(SystemConfig, {"oracle": {"price_usd": 1.0}, "vault": vault})
     assert isinstance(config.backend, InProcessBackend)
     assert connect().is_in_process
 

@@ -35,7 +35,15 @@ def _batch(system: DeployedSystem, caller: str) -> tuple[list[bool], TxReceipt]:
 
 
 def _skipped(system: DeployedSystem, receipt: TxReceipt) -> dict[str, int]:
-    return {event.args.vault: event.args.reason for event in system.batcher.events.Skipped().process_receipt(receipt, errors=DISCARD)}
+    events = system.batcher.events.Skipped().process_receipt(receipt, errors=DISCARD)
+    return {event.args.vault: event.args.reason for event in events}
+
+
+def _holdings(system: DeployedSystem) -> list[tuple[int, int]]:
+    return [
+        (system.stable.functions.balanceOf(v.address).call(), system.risk_asset.functions.balanceOf(v.address).call())
+        for v in system.vaults
+    ]
 
 
 def _rebalanced(system: DeployedSystem, receipt: TxReceipt) -> list[str]:
@@ -95,8 +103,8 @@ def test_a_sandwiched_batch_skips_every_vault_and_loses_nothing(system: Deployed
     chain.transact(system.stable.functions.approve(system.pool.address, 2**256 - 1), attacker)
     risk_is_token0 = system.pool.functions.token0().call() == system.risk_asset.address
     chain.transact(system.pool.functions.swap_exact_out(not risk_is_token0, 40 * 10**18, 2**255, attacker), attacker)
-    holdings = [(system.stable.functions.balanceOf(v.address).call(), system.risk_asset.functions.balanceOf(v.address).call()) for v in system.vaults]
+    holdings = _holdings(system)
     done, receipt = _batch(system, keeper)
     assert done == [False, False, False]
     assert set(_skipped(system, receipt).values()) == {SKIPPED_REVERTED}
-    assert holdings == [(system.stable.functions.balanceOf(v.address).call(), system.risk_asset.functions.balanceOf(v.address).call()) for v in system.vaults]
+    assert _holdings(system) == holdings

@@ -41,7 +41,8 @@ def test_the_vault_keeps_its_documented_keeper_interface() -> None:
     assert _outputs(abi, "rebalance_from_batcher") == (["address"], ["bool"])
     assert _outputs(abi, "options") == (["uint256"], ["uint256", "uint256", "uint256", "bool"])
     assert _outputs(compile_contract("batcher").abi, "rebalance_many") == (["address[]"], ["bool[]"])
-    assert _outputs(compile_contract("oracle").abi, "latestRoundData") == ([], ["uint80", "int256", "uint256", "uint256", "uint80"])
+    round_types = ["uint80", "int256", "uint256", "uint256", "uint80"]
+    assert _outputs(compile_contract("oracle").abi, "latestRoundData") == ([], round_types)
 
 
 def _sources(tmp_path: Path) -> Path:
@@ -69,7 +70,8 @@ def test_editing_an_imported_module_invalidates_the_importer(private_cache: Path
     sources = _sources(tmp_path)
     before = compile_contract(sources / HARNESS.name)
     module = sources / "bs_math.vy"
-    module.write_text(module.read_text().replace("CDF_TAIL: constant(int256) = 37 * 10**18", "CDF_TAIL: constant(int256) = 36 * 10**18"))
+    text = module.read_text()
+    module.write_text(text.replace("CDF_TAIL: constant(int256) = 37 * 10**18", "CDF_TAIL: constant(int256) = 36 * 10**18"))
     _compile.cache_clear()
     after = compile_contract(sources / HARNESS.name)
     assert after.key != before.key and after.bytecode != before.bytecode

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from hedgekeeper.chain.anvil import AnvilNode
 from hedgekeeper.chain.backends import Chain
 from hedgekeeper.chain.deploy import DeployedSystem, deploy_system, hedge_coin, load_system_config
-from hedgekeeper.chain.reader import read_check, read_oracle_round, read_vault_parameters
+from hedgekeeper.chain.reader import read_check, read_oracle_round, read_pool, read_vault_parameters
 from hedgekeeper.chain.units import to_fixed
 from hedgekeeper.cli import app
 from hedgekeeper.errors import ConfigError
@@ -32,9 +32,8 @@ def test_the_example_deploys_every_vault_in_band_with_its_configured_parameters(
     assert len(example.vaults) == config.vault_count == 3
     for vault in example.vaults:
         parameters = read_vault_parameters(vault)
-        assert (parameters.stable, parameters.risk_asset, parameters.oracle, parameters.pool, parameters.batcher) == (
-            example.stable.address, example.risk_asset.address, example.oracle.address, example.pool.address, example.batcher.address,
-        )
+        roles = ("stable", "risk_asset", "oracle", "pool", "batcher")
+        assert [getattr(parameters, role) for role in roles] == [getattr(example, role).address for role in roles]
         assert parameters.owner == example.deployer and not parameters.paused
         assert parameters.implied_vol_1e18 == to_fixed(config.vault.implied_vol)
         assert (parameters.inner_band_1e18, parameters.outer_band_1e18) == (to_fixed(0.5), to_fixed(2.0))
@@ -50,14 +49,17 @@ def test_the_example_deploys_every_vault_in_band_with_its_configured_parameters(
 
 def test_the_pool_is_seeded_at_the_oracle_price(example: DeployedSystem) -> None:
     assert read_oracle_round(example.oracle).price_usd == 3000.0
-    reserves = {example.pool.functions.token0().call(): example.pool.functions.reserve0().call(), example.pool.functions.token1().call(): example.pool.functions.reserve1().call()}
+    pool = read_pool(example.pool)
+    reserves = {pool.token0: pool.reserve0, pool.token1: pool.reserve1}
     assert reserves[example.risk_asset.address] == 1000 * 10**18
     assert reserves[example.stable.address] == 3_000_000 * 10**6
 
 
 def test_the_hedge_funded_is_the_books_delta_by_hedgekeeper_pricing(example: DeployedSystem) -> None:
     options = example.config.vault.options
-    delta = black_scholes_greeks(3000.0, np.array([o.strike_usd for o in options]), np.array([o.expiry_days / 365 for o in options]), 0.8, np.array([o.kind == "call" for o in options])).delta
+    strikes = np.array([o.strike_usd for o in options])
+    t_years = np.array([o.expiry_days / 365 for o in options])
+    delta = black_scholes_greeks(3000.0, strikes, t_years, 0.8, np.array([o.kind == "call" for o in options])).delta
     expected = float(np.sum(np.array([o.size_coin for o in options]) * delta))
     assert hedge_coin(example.config.vault, 3000.0) == pytest.approx(expected, rel=1e-12)
     held = example.risk_asset.functions.balanceOf(example.vaults[0].address).call()
@@ -90,7 +92,8 @@ def test_the_cli_deploys_the_example_in_process() -> None:
 
 def test_the_cli_deploys_on_a_node_named_in_the_file(anvil_node: AnvilNode, tmp_path: Path) -> None:
     config = tmp_path / "chain.toml"
-    text = EXAMPLE.read_text().replace('kind = "in_process"', f'kind = "rpc"\nurl = "{anvil_node.url}"\nreceipt_poll_latency_s = 0.01')
+    backend = f'kind = "rpc"\nurl = "{anvil_node.url}"\nreceipt_poll_latency_s = 0.01'
+    text = EXAMPLE.read_text().replace('kind = "in_process"', backend)
     config.write_text(text)
     result = RUNNER.invoke(app, ["chain", "deploy", str(config)])
     assert result.exit_code == 0, result.output

@@ -28,7 +28,8 @@ def _isolate(isolate: Chain) -> Iterator[None]:
 
 
 def test_metadata_is_the_aggregator_interface(oracle: Contract) -> None:
-    assert (oracle.functions.decimals().call(), oracle.functions.description().call(), oracle.functions.version().call()) == (8, "ETH / USD", 4)
+    metadata = [getattr(oracle.functions, name)().call() for name in ("decimals", "description", "version")]
+    assert metadata == [8, "ETH / USD", 4]
     assert oracle.functions.latestRound().call() == 0
 
 
@@ -42,7 +43,8 @@ def test_a_submission_makes_a_round_with_its_block_time(oracle: Contract, chain:
     receipt = chain.transact(oracle.functions.submit(PRICE), owner)
     when = chain.w3.eth.get_block(receipt["blockNumber"])["timestamp"]
     round_ = read_oracle_round(oracle)
-    assert (round_.round_id, round_.answer, round_.started_at_s, round_.updated_at_s, round_.answered_in_round) == (1, PRICE, when, when, 1)
+    fields = (round_.round_id, round_.answer, round_.started_at_s, round_.updated_at_s, round_.answered_in_round)
+    assert fields == (1, PRICE, when, when, 1)
     assert round_.price_usd == 3000.0
     (event,) = oracle.events.AnswerUpdated().process_receipt(receipt, errors=DISCARD)
     assert (event.args.current, event.args.roundId, event.args.updatedAt) == (PRICE, 1, when)

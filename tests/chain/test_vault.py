@@ -18,7 +18,8 @@ from web3.logs import DISCARD
 from hedgekeeper.chain.backends import Chain
 from hedgekeeper.chain.deploy import DeployedSystem, OptionConfig, VaultConfig, deploy_contract, deploy_vault
 from hedgekeeper.chain.errors import TransactionReverted
-from hedgekeeper.chain.reader import read_check
+from hedgekeeper.chain.compile import compile_contract
+from hedgekeeper.chain.reader import read_check, read_pool
 from hedgekeeper.chain.units import to_fixed
 from hedgekeeper.pricing.black_scholes import black_scholes_greeks
 from hedgekeeper.venues.amm.constant_product import ConstantProductPool
@@ -44,9 +45,9 @@ def _balances(system: DeployedSystem, owner: str) -> tuple[int, int]:
 
 
 def _pool_model(system: DeployedSystem) -> tuple[ConstantProductPool, bool]:
-    pool = system.pool
-    model = ConstantProductPool(pool.functions.reserve0().call(), pool.functions.reserve1().call(), fee_pips=pool.functions.fee_bps().call() * 100)
-    return model, pool.functions.token0().call() == system.risk_asset.address
+    """Return the pool as the Python Uniswap v2 model, and whether the risk asset is token0."""
+    state = read_pool(system.pool)
+    return state.model(), state.token0 == system.risk_asset.address
 
 
 def _expected_net_delta(vault: Contract, spot_usd: float, vol: float, block: int) -> float:
@@ -60,13 +61,9 @@ def _expected_net_delta(vault: Contract, spot_usd: float, vol: float, block: int
     is_call = np.array([o[3] for o in options])
     live = t_years > 0
     deltas = black_scholes_greeks(spot_usd, strikes, t_years, vol, is_call).delta
-    balance = vault.w3.eth.contract(address=vault.functions.risk_asset().call(), abi=_ERC20_ABI).functions.balanceOf(vault.address).call(block_identifier=block)
+    risk_asset = vault.w3.eth.contract(address=vault.functions.risk_asset().call(), abi=compile_contract("erc20").abi)
+    balance = risk_asset.functions.balanceOf(vault.address).call(block_identifier=block)
     return balance / ONE - float(np.sum(np.where(live, sizes * deltas, 0.0)))
-
-
-_ERC20_ABI = [
-    {"type": "function", "name": "balanceOf", "stateMutability": "view", "inputs": [{"name": "owner", "type": "address"}], "outputs": [{"name": "", "type": "uint256"}]}
-]
 
 
 @pytest.fixture
@@ -85,7 +82,9 @@ def book_vault(system: DeployedSystem) -> Contract:
             ("put", 1800.0, 365.0, 8.0),
         ]
     ]
-    config = VaultConfig(options=options, implied_vol=0.8, inner_band_coin=0.5, outer_band_coin=2.0, max_trade_coin=5.0, risk_asset_coin=4.0)
+    config = VaultConfig(
+        options=options, implied_vol=0.8, inner_band_coin=0.5, outer_band_coin=2.0, max_trade_coin=5.0, risk_asset_coin=4.0
+    )
     return deploy_vault(
         system.chain, config, stable=system.stable, risk_asset=system.risk_asset, oracle=system.oracle, pool=system.pool,
         batcher=system.batcher, keepers=system.keepers, spot_usd=3000.0, stable_decimals=6, risk_decimals=18, sender=system.deployer,
@@ -182,6 +181,18 @@ def test_beyond_the_outer_band_anyone_may_rebalance_and_earns_the_reward(system:
     assert system.stable.functions.balanceOf(stranger).call() - before == reward
     (event,) = vault.events.Rebalanced().process_receipt(receipt, errors=DISCARD)
     assert event.args.emergency and event.args.reward == reward and event.args.keeper == stranger
+
+
+def test_a_ripcord_must_do_the_whole_job_to_earn_the_reward(system: DeployedSystem) -> None:
+    _move_oracle(system, 3600.0)
+    vault, stranger = system.vaults[0], system.chain.accounts[STRANGER]
+    check = read_check(vault)
+    inner = vault.functions.inner_band_1e18().call()
+    least = min(-check.delta_deviation_1e18 - inner, vault.functions.max_trade_1e18().call())
+    for dust in (10**12, least - 10**15):
+        with pytest.raises(TransactionReverted, match="a ripcord trades at least"):
+            system.chain.transact(vault.functions.rebalance(dust, 2**255), stranger)
+    system.chain.transact(vault.functions.rebalance(least + 10**15, 2**255), stranger)
 
 
 def test_a_sandwich_moves_the_pool_and_the_rebalance_reverts_with_nothing_lost(system: DeployedSystem) -> None:
@@ -290,7 +301,10 @@ def test_the_reentrancy_guard_refuses_a_callback_into_rebalance(system: Deployed
     chain = system.chain
     token0, token1 = sorted([system.stable.address, system.risk_asset.address], key=lambda a: int(a, 16))
     hostile = deploy_contract(chain, REENTRANT_POOL, token0, token1)
-    config = VaultConfig(options=[], implied_vol=0.8, target_delta_coin=5.0, inner_band_coin=0.5, outer_band_coin=10.0, max_trade_coin=5.0, risk_asset_coin=0.0)
+    config = VaultConfig(
+        options=[], implied_vol=0.8, target_delta_coin=5.0, inner_band_coin=0.5, outer_band_coin=10.0,
+        max_trade_coin=5.0, risk_asset_coin=0.0,
+    )
     vault = deploy_vault(
         chain, config, stable=system.stable, risk_asset=system.risk_asset, oracle=system.oracle, pool=hostile,
         batcher=None, keepers=system.keepers, spot_usd=3000.0, stable_decimals=6, risk_decimals=18, sender=system.deployer,
@@ -312,9 +326,8 @@ def test_owner_setters_update_the_getters_and_refuse_strangers(system: DeployedS
     chain, vault = system.chain, system.vaults[1]
     stranger = chain.accounts[STRANGER]
     chain.transact(vault.functions.set_band(to_fixed(-1.5), to_fixed(0.25), to_fixed(3.0)), system.deployer)
-    assert (vault.functions.target_delta_1e18().call(), vault.functions.inner_band_1e18().call(), vault.functions.outer_band_1e18().call()) == (
-        to_fixed(-1.5), to_fixed(0.25), to_fixed(3.0),
-    )
+    band = [getattr(vault.functions, name)().call() for name in ("target_delta_1e18", "inner_band_1e18", "outer_band_1e18")]
+    assert band == [to_fixed(-1.5), to_fixed(0.25), to_fixed(3.0)]
     chain.transact(vault.functions.set_limits(250, 120, 30, to_fixed(7.5), 3 * USDC), system.deployer)
     getters = ("max_slippage_bps", "max_oracle_age_s", "cooldown_s", "max_trade_1e18", "ripcord_reward")
     assert [getattr(vault.functions, g)().call() for g in getters] == [250, 120, 30, to_fixed(7.5), 3 * USDC]

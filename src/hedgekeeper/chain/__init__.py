@@ -26,8 +26,9 @@ Token amounts without a suffix are the token's base units (USDC 6 decimals, WETH
         Returns the stablecoin paid or received (base units). Reverts ("vault: ...")
         when paused, oracle older than max_oracle_age_s, in cooldown, in band, the
         caller is not a keeper inside the outer band, the trade goes the wrong way,
-        would end beyond the inner band on the other side of the target, or exceeds
-        max_trade_1e18; the pool reverts
+        would end beyond the inner band on the other side of the target, is a
+        ripcord smaller than min(|deviation| - inner band, max_trade_1e18), or
+        exceeds max_trade_1e18; the pool reverts
         ("slippage: ...") when its price is worse than the oracle's by more than
         max_slippage_bps or than the caller's bound. Emits Rebalanced.
     rebalance_from_batcher(keeper: address) -> bool   (the batcher only)

@@ -39,7 +39,8 @@
             oracle is older than max_oracle_age_s, within cooldown_s of the last
             rebalance, in band, the caller is no keeper inside the outer band, the
             trade goes the wrong way, would leave the delta beyond the inner band
-            on the other side of the target, or exceeds
+            on the other side of the target, is a ripcord (beyond the outer band)
+            smaller than min(|deviation| - inner band, max_trade_1e18), or exceeds
             max_trade_1e18, or the pool price is worse than the oracle price by
             more than max_slippage_bps. Beyond the outer band pays the caller
             ripcord_reward (stablecoin base units, as far as the vault holds it).
@@ -482,6 +483,9 @@ def _rebalance(keeper: address, requested: int256, limit: uint256, batched: bool
         # Landing past the target is fine as long as it stays inside the inner band
         # (the delta drifts between the keeper's check() and its transaction).
         assert convert(abs(trade), uint256) <= size + inner, "vault: trade overshoots the inner band"
+        # A ripcord pays a reward, so it must do the whole job: back into the inner
+        # band, or the largest trade allowed (no reward for dust trades).
+        assert not emergency or convert(abs(trade), uint256) >= min(size - inner, max_trade), "vault: a ripcord trades at least min(deviation - inner band, max trade)"
 
     amount: uint256 = convert(abs(trade), uint256) * risk_unit // 10**18
     assert amount > 0, "vault: trade below one base unit"
