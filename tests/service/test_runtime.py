@@ -100,3 +100,33 @@ def test_a_command_to_a_stopped_service_is_refused(tmp_path: Path) -> None:
     service = Service(service_spec(tmp_path))
     with pytest.raises(HedgekeeperError, match="the service is starting: pause refused"):
         service.submit("pause").result(timeout=1)
+
+
+def test_an_order_written_but_never_sent_is_rejected_at_restart_and_never_sent(tmp_path: Path) -> None:
+    spec = service_spec(tmp_path)
+    first = Service(spec)
+    first.start()
+    wait_for(lambda: first.snapshot.status == "running", what="start")
+    first.stop()
+    store = Store.open(spec.file.service.database_url)
+    run_id = store.runs()[0].id
+    with store.transaction() as connection:  # what the service writes before sending, then died
+        Store.write_order(connection, run_id, {
+            "client_order_id": "hk-lost-1", "venue": "binance", "instrument_id": "BTCUSDT-PERP.BINANCE",
+            "side": "buy", "quantity": "1.000", "order_type": "limit", "price": "100000.0", "time_in_force": "ioc",
+            "reduce_only": False, "status": "new", "venue_order_id": "", "reason": "", "created_ns": 1,
+            "updated_ns": 1})
+
+    second = Service(spec)
+    second.start()
+    wait_for(lambda: second.snapshot.status == "running", what="recovery")
+    second.stop()
+    [order] = [o for o in store.orders() if o.client_order_id == "hk-lost-1"]
+    assert (order.status, order.reason) == ("rejected", "the venue never received the order")
+    [transition] = store.transitions("hk-lost-1")
+    assert transition["detail"] == "reconciliation: the venue never received the order"
+    assert second.snapshot.recovery["orders_restored"] == 1
+    journal = ExchangeJournal(tmp_path / "exchange.sqlite", market_key(spec))
+    assert "hk-lost-1" not in {p["client_order_id"] for _, _, _, _, p in journal.requests()}
+    journal.close()
+    store.close()

@@ -48,7 +48,7 @@ class OrderJournal:
     def adopt(self, order: ManagedOrder, stored_transitions: int) -> None:
         """Watch an order restored from the store, whose ``stored_transitions`` are written already."""
         self.manager.orders[order.client_order_id] = order
-        self._written[order.client_order_id] = len(order.transitions)
+        self._written[order.client_order_id] = 0  # transitions made while restoring it are new
         self._offset[order.client_order_id] = stored_transitions
         self._watch.add(order.client_order_id)
         self._known = len(self.manager.orders)

@@ -38,8 +38,23 @@ logger = logging.getLogger(__name__)
 TOLERANCE_CONTRACTS = 1e-9
 
 
-def restored_order(stored: StoredOrder, fills: Sequence[StoredFill], registry: InstrumentRegistry) -> ManagedOrder:
-    """Return a stored order as the order manager tracks it, with the fills already booked for it."""
+def fills_in_transitions(transitions: Sequence[Mapping[str, Any]]) -> set[str]:
+    """Return the fill ids an order's stored transitions name (``"fill <id>: ..."``).
+
+    >>> sorted(fills_in_transitions([{"detail": "fill x-1: 2 at 3"}, {"detail": "reconciliation: venue says ..."}]))
+    ['x-1']
+    """
+    return {t["detail"][5:].split(":", 1)[0] for t in transitions if t["detail"].startswith("fill ")}
+
+
+def restored_order(stored: StoredOrder, fills: Sequence[StoredFill], registry: InstrumentRegistry,
+                   reflected: set[str] | frozenset[str] = frozenset()) -> ManagedOrder:
+    """Return a stored order as the order manager tracks it, with the fills already booked for it.
+
+    The fills its stored transitions name (``reflected``) are taken as they are; the
+    others (booked with the book, their transition lost with the process) are applied
+    now, so the order's state catches up with them and the transitions are recorded.
+    """
     instrument = registry.get(stored.instrument_id)
     request = request_of({"client_order_id": stored.client_order_id, "instrument_id": stored.instrument_id,
                           "side": stored.side, "quantity": stored.quantity, "order_type": stored.order_type,
@@ -47,14 +62,18 @@ def restored_order(stored: StoredOrder, fills: Sequence[StoredFill], registry: I
                           "reduce_only": stored.reduce_only}, instrument)
     order = ManagedOrder(request, stored.venue, stored.created_ns, status=OrderStatus(stored.status),
                          venue_order_id=stored.venue_order_id, reason=stored.reason)
-    for fill in fills:
-        order.fills[fill.fill_id] = Fill(
+    for fill in sorted(fills, key=lambda f: f.ts_ns):
+        venue_fill = Fill(
             fill_id=fill.fill_id, client_order_id=stored.client_order_id, venue_order_id=stored.venue_order_id,
             instrument_id=stored.instrument_id, side=Side(stored.side),
             quantity=instrument.make_qty(Decimal(fill.quantity), round_down=True),
             price=instrument.make_price(Decimal(fill.price), round_down=True),
             fee=Money(Decimal(fill.fee), fill.fee_currency), liquidity=Liquidity.TAKER, ts_ns=fill.ts_ns,
         )
+        if fill.fill_id in reflected:
+            order.fills[fill.fill_id] = venue_fill
+        else:
+            order.add_fill(venue_fill)
     return order
 
 

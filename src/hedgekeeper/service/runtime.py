@@ -50,7 +50,7 @@ from hedgekeeper.service.credentials import venue_environment
 from hedgekeeper.service.market_feed import PacedEvents, shifted, source_events, split_at
 from hedgekeeper.service.metrics import ServiceMetrics
 from hedgekeeper.service.order_journal import OrderJournal, PersistedVenue
-from hedgekeeper.service.recovery import position_differences, restored_order
+from hedgekeeper.service.recovery import fills_in_transitions, position_differences, restored_order
 from hedgekeeper.service.simulated_exchange import ExchangeJournal, SimulatedMarketVenues
 from hedgekeeper.service.snapshot import ServiceSnapshot, bands_view, breaches, finite, sample_measures
 from hedgekeeper.service.wiring import Machinery, build_machinery, exchange_traded, hedge_streams, market_key
@@ -377,7 +377,9 @@ class Service:
                 by_order.setdefault(fill.client_order_id, []).append(fill)
         working = self.store.orders(working_only=True)
         for stored in working:
-            order = restored_order(stored, by_order.get(stored.client_order_id, []), self.spec.book.registry)
+            reflected = fills_in_transitions(self.store.transitions(stored.client_order_id))
+            order = restored_order(stored, by_order.get(stored.client_order_id, []), self.spec.book.registry,
+                                   reflected)
             self.journal.adopt(order, stored.transition_count)  # type: ignore[union-attr]
         transitions = executor.run(machinery.manager.reconcile())
         self.journal.sync()  # type: ignore[union-attr]
