@@ -7,7 +7,7 @@ per module (three vaults short 10 calls at 3,200 and 5 puts at 2,800 on ETH at
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +16,16 @@ from web3.contract import Contract
 from web3.logs import DISCARD
 
 from hedgekeeper.chain.backends import Chain
-from hedgekeeper.chain.deploy import DeployedSystem, OptionConfig, VaultConfig, deploy_contract, deploy_vault
+from hedgekeeper.chain.deploy import (
+    DeployedSystem,
+    OptionConfig,
+    SystemConfig,
+    TokenConfig,
+    VaultConfig,
+    deploy_contract,
+    deploy_system,
+    deploy_vault,
+)
 from hedgekeeper.chain.errors import TransactionReverted
 from hedgekeeper.chain.compile import compile_contract
 from hedgekeeper.chain.reader import read_check, read_pool
@@ -63,7 +72,7 @@ def _expected_net_delta(vault: Contract, spot_usd: float, vol: float, block: int
     deltas = black_scholes_greeks(spot_usd, strikes, t_years, vol, is_call).delta
     risk_asset = vault.w3.eth.contract(address=vault.functions.risk_asset().call(), abi=compile_contract("erc20").abi)
     balance = risk_asset.functions.balanceOf(vault.address).call(block_identifier=block)
-    return balance / ONE - float(np.sum(np.where(live, sizes * deltas, 0.0)))
+    return balance / vault.functions.risk_unit().call() - float(np.sum(np.where(live, sizes * deltas, 0.0)))
 
 
 @pytest.fixture
@@ -346,3 +355,32 @@ def test_owner_setters_update_the_getters_and_refuse_strangers(system: DeployedS
     ):
         with pytest.raises(TransactionReverted, match="vault: only the owner"):
             chain.transact(call, stranger)
+
+
+def test_a_risk_asset_with_8_decimals_and_a_stablecoin_with_18_rebalance_alike(
+    chain: Chain, make_system_config: Callable[..., SystemConfig]
+) -> None:
+    base = make_system_config(vault_count=1)
+    config = base.model_copy(
+        update={
+            "risk_asset": TokenConfig(name="Wrapped Bitcoin", symbol="WBTC", decimals=8),
+            "stable": TokenConfig(name="Dai", symbol="DAI", decimals=18),
+        }
+    )
+    system = deploy_system(config, chain)
+    vault, keeper = system.vaults[0], system.keepers[0]
+    assert (vault.functions.risk_unit().call(), vault.functions.stable_unit().call()) == (10**8, 10**18)
+    assert not read_check(vault).needs_rebalance
+    _move_oracle(system, 3150.0)
+    check = read_check(vault)
+    expected = _expected_net_delta(vault, 3150.0, 0.8, chain.w3.eth.block_number)
+    assert check.delta_deviation_coin == pytest.approx(expected, rel=1e-6)
+    stable_before, risk_before = _balances(system, vault.address)
+    model, risk_is_token0 = _pool_model(system)
+    bought = check.trade_risk_asset_1e18 // 10**10  # WBTC base units
+    cost = model.amount_in(bought, zero_for_one=not risk_is_token0)
+    chain.transact(vault.functions.rebalance(check.trade_risk_asset_1e18, cost), keeper)
+    stable_after, risk_after = _balances(system, vault.address)
+    assert (risk_after - risk_before, stable_before - stable_after) == (bought, cost)
+    assert cost == pytest.approx(bought / 1e8 * 3000.0 * 1e18, rel=0.01)  # about the pool price, in DAI wei
+    assert not read_check(vault).needs_rebalance
