@@ -9,7 +9,7 @@ import pytest
 
 from hedgekeeper.chain.backends import Chain
 from hedgekeeper.chain.deploy import DeployedSystem, attach_system
-from hedgekeeper.chain.reader import read_check, read_oracle_round, read_pool, read_vault_parameters
+from hedgekeeper.chain.reader import read_check, read_checks, read_oracle_round, read_pool, read_vault_parameters
 from hedgekeeper.chain.units import to_fixed
 from hedgekeeper.errors import ConfigError
 
@@ -53,3 +53,13 @@ def test_the_oracle_round_reads_price_and_age(system: DeployedSystem) -> None:
     round_ = read_oracle_round(system.oracle)
     assert round_.price_usd == 3000.0 and round_.decimals == 8
     assert round_.age_s(round_.updated_at_s + 30) == 30 and round_.age_s(0) == 0
+
+
+def test_check_many_returns_each_vaults_check_in_one_call(system: DeployedSystem) -> None:
+    system.chain.transact(system.oracle.functions.submit(to_fixed(3150.0, 8)), system.deployer)
+    first = system.vaults[0]
+    system.chain.transact(first.functions.rebalance(read_check(first).trade_risk_asset_1e18, 2**255), system.keepers[0])
+    addresses = [vault.address for vault in reversed(system.vaults)]
+    checks = read_checks(system.batcher, addresses)
+    assert checks == [read_check(system.vaults[i]) for i in (2, 1, 0)]
+    assert [check.needs_rebalance for check in checks] == [True, True, False]

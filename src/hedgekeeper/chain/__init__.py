@@ -51,6 +51,8 @@ Token amounts without a suffix are the token's base units (USDC 6 decimals, WETH
         vault); never reverts for one vault: done[i] per vault (the vault emits
         Rebalanced); Skipped(vault, keeper, reason) with reason 1 = in band,
         2 = reverted.
+    check_many(vaults: DynArray[address, 64]) -> DynArray[(address vault,
+        bool, bool, int256, int256, uint256), 64]   every vault's check() in one call
 
 ``oracle.vy`` (Chainlink AggregatorV3Interface)::
 
@@ -75,6 +77,7 @@ Python
 and ``deploy.load_system_config(path)`` (``hedgekeeper chain deploy``),
 ``deploy.attach_system(chain, addresses)`` (handles from ``--json``'s addresses),
 ``deploy.contract_at(chain, "vault", address)``; ``reader.read_check``,
+``read_checks(batcher, vaults)`` (all in one call),
 ``read_oracle_round``, ``require_fresh`` (``StaleOracle``), ``read_vault_parameters``,
 ``read_pool`` (exact ``ConstantProductPool`` model); ``units.to_fixed`` / ``from_fixed``.
 """

@@ -7,6 +7,7 @@ decimals) and offers float views in coin and USD.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,6 +57,21 @@ def read_check(vault: Contract, block: BlockIdentifier = "latest") -> VaultCheck
     """Return ``vault.check()`` at ``block``."""
     needs, beyond, deviation, trade, age = vault.functions.check().call(block_identifier=block)
     return VaultCheck(vault.address, bool(needs), bool(beyond), int(deviation), int(trade), int(age), block)
+
+
+def read_checks(batcher: Contract, vaults: Sequence[str], block: BlockIdentifier = "latest") -> list[VaultCheck]:
+    """Return ``check()`` of every vault (at most 64) in one call through ``batcher.check_many``.
+
+    Parameters
+    ----------
+    batcher : the batcher contract
+    vaults : addresses of the vaults, in the order wanted
+    """
+    rows = batcher.functions.check_many(list(vaults)).call(block_identifier=block)
+    return [
+        VaultCheck(address, bool(needs), bool(beyond), int(deviation), int(trade), int(age), block)
+        for address, needs, beyond, deviation, trade, age in rows
+    ]
 
 
 @dataclass(frozen=True, slots=True)

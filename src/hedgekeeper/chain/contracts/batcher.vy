@@ -13,7 +13,23 @@
             Rebalanced). Emits Skipped(vault, keeper, reason) for each vault
             skipped: reason 1 = in band, 2 = reverted (paused, stale oracle,
             cooldown, slippage, not a keeper, ...).
+
+        check_many(vaults: DynArray[address, 64]) -> DynArray[VaultCheck, 64]
+            every vault's check() in one call: (vault, needs_rebalance,
+            beyond_outer_band, delta_deviation_1e18, trade_risk_asset_1e18,
+            oracle_age_s), units as vault.vy's check().
 """
+
+interface Vault:
+    def check() -> (bool, bool, int256, int256, uint256): view
+
+struct VaultCheck:
+    vault: address
+    needs_rebalance: bool
+    beyond_outer_band: bool
+    delta_deviation_1e18: int256
+    trade_risk_asset_1e18: int256
+    oracle_age_s: uint256
 
 MAX_VAULTS: constant(uint256) = 64
 SKIPPED_IN_BAND: constant(uint8) = 1
@@ -50,3 +66,21 @@ def rebalance_many(vaults: DynArray[address, MAX_VAULTS]) -> DynArray[bool, MAX_
             log Skipped(vault=vault, keeper=msg.sender, reason=SKIPPED_IN_BAND)
             done.append(False)
     return done
+
+
+@external
+@view
+def check_many(vaults: DynArray[address, MAX_VAULTS]) -> DynArray[VaultCheck, MAX_VAULTS]:
+    """
+    @notice Return each vault's check() (units as vault.vy's), in order, in one call.
+    """
+    checks: DynArray[VaultCheck, MAX_VAULTS] = []
+    for vault: address in vaults:
+        needs: bool = False
+        beyond: bool = False
+        deviation: int256 = 0
+        trade: int256 = 0
+        age: uint256 = 0
+        needs, beyond, deviation, trade, age = staticcall Vault(vault).check()
+        checks.append(VaultCheck(vault=vault, needs_rebalance=needs, beyond_outer_band=beyond, delta_deviation_1e18=deviation, trade_risk_asset_1e18=trade, oracle_age_s=age))
+    return checks
