@@ -9,9 +9,11 @@ signals end the wait directly.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -74,8 +76,20 @@ def _serve(service: Service, token: Any, source: str | None, host: str, port: in
 
     from hedgekeeper.api.app import create_app
 
+    class Server(uvicorn.Server):
+        """uvicorn's server, whose SIGINT/SIGTERM end serving without killing the process (the service stops next)."""
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            previous = {number: signal.signal(number, self.handle_exit) for number in (signal.SIGINT, signal.SIGTERM)}
+            try:
+                yield
+            finally:
+                for number, handler in previous.items():
+                    signal.signal(number, handler)
+
     app = create_app(service, token)
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
+    server = Server(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
                                            lifespan="off"))
 
     def finish() -> None:

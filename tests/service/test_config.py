@@ -1,0 +1,51 @@
+"""The service file: the example loads; a bad field is an error naming it."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+from service.service_builders import EXAMPLE, service_document
+
+from hedgekeeper.config import load_toml
+from hedgekeeper.errors import ConfigError
+from hedgekeeper.service.config import load_service, parse_service
+
+
+def test_the_example_service_file_loads_with_embedded_defaults() -> None:
+    spec = load_service(EXAMPLE)
+    assert spec.file.exchange.kind == "simulated" and spec.file.service.database_url.startswith("sqlite:///")
+    assert spec.file.api.port == 8000 and spec.file.chain.enabled is False
+    assert spec.profile.bands("BTC").delta_coin.upper == 1.0
+    assert [feed.underlying for feed in spec.feeds()] == ["BTC"]
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda d: d["service"].update(speed=0), "service.speed: Input should be greater than 0"),
+    (lambda d: d["service"].update(on_shutdown="drop"), "service.on_shutdown"),
+    (lambda d: d["api"].update(port=70000), "api.port"),
+    (lambda d: d["service"].update(colour="red"), "service.colour: Extra inputs are not permitted"),
+    (lambda d: d["exchange"].update(kind="ccxt"), "needs at least one [[exchange.ccxt]] account"),
+    (lambda d: d["execution"].update(slices=0), "execution.slices"),
+    (lambda d: d["hedging"]["underlyings"]["BTC"]["instruments"][0].update(instrument_id="ETH-PERP"),
+     "unknown instrument 'ETH-PERP'"),
+    (lambda d: d.pop("simulation"), "give exactly one market source"),
+])
+def test_a_bad_field_is_a_config_error_naming_it(tmp_path: Path, change, message: str) -> None:  # noqa: ANN001
+    document = service_document(tmp_path)
+    change(document)
+    with pytest.raises(ConfigError) as error:
+        parse_service(document, source="service.toml")
+    assert message in str(error.value)
+
+
+def test_real_exchanges_run_in_real_time_only(tmp_path: Path) -> None:
+    document = copy.deepcopy(load_toml(EXAMPLE))
+    document["exchange"] = {"kind": "ccxt", "ccxt": [{"venue": {
+        "exchange": "binanceusdm", "sandbox": True, "market_ids": ["BTCUSDT"], "api_key_env": "K",
+        "api_secret_env": "S"}}]}
+    with pytest.raises(ConfigError, match="service.speed must be 1 with real exchanges, got 60"):
+        parse_service(document)
+    document["service"]["speed"] = 1.0
+    assert parse_service(document).file.exchange.ccxt[0].venue.exchange == "binanceusdm"
