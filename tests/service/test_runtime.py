@@ -130,3 +130,23 @@ def test_an_order_written_but_never_sent_is_rejected_at_restart_and_never_sent(t
     assert "hk-lost-1" not in {p["client_order_id"] for _, _, _, _, p in journal.requests()}
     journal.close()
     store.close()
+
+
+def test_the_service_keeps_its_state_in_postgresql_by_url(tmp_path: Path, postgres) -> None:  # noqa: ANN001
+    url = postgres.database()
+    spec = service_spec(tmp_path, database_url=url)
+    first = Service(spec)
+    first.start()
+    wait_for(lambda: first.snapshot.counters.get("fills", 0) >= 3, what="fills")
+    first.stop()
+    second = Service(spec)
+    second.start()
+    wait_for(lambda: second.snapshot.status == "running", what="recovery")
+    second.stop()
+    assert second.error is None and second.snapshot.recovery["reconciled"] is True
+    store = Store.open(url)
+    assert store.url.startswith("postgresql+psycopg://")
+    assert [run.clean_stop for run in store.runs()] == [True, True]
+    assert len(store.fills()) >= 3 and store.decision_count() >= 1
+    assert {i for i, _, _ in store.book()[0]} == {"BTC-15JUL25-100000-C.DERIBIT", "BTCUSDT-PERP.BINANCE"}
+    store.close()

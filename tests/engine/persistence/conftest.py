@@ -2,25 +2,10 @@
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from engine.persistence.postgres_server import PostgresServer, Unavailable
-
-
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[PostgresServer]:
-    """Start one PostgreSQL server for the session; skip with the reason when it cannot start."""
-    folder = Path(tempfile.mkdtemp(prefix="hk-pg-"))
-    try:
-        server = PostgresServer.start(folder)
-    except Unavailable as reason:
-        print(f"PostgreSQL tests skipped: {reason}")
-        pytest.skip(f"PostgreSQL unavailable: {reason}")
-    yield server
-    server.stop()
+from engine.persistence.postgres_server import postgres  # noqa: F401 (the session's server)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

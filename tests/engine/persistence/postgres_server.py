@@ -17,9 +17,12 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
+import pytest
 
 
 class Unavailable(RuntimeError):
@@ -99,3 +102,16 @@ class PostgresServer:
             self._run("pg_ctl", "-D", str(self.folder / "data"), "-m", "immediate", "-w", "stop")
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
             pass
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """Start one PostgreSQL server for the session; skip with the reason when it cannot start."""
+    folder = Path(tempfile.mkdtemp(prefix="hk-pg-"))
+    try:
+        server = PostgresServer.start(folder)
+    except Unavailable as reason:
+        print(f"PostgreSQL tests skipped: {reason}")
+        pytest.skip(f"PostgreSQL unavailable: {reason}")
+    yield server
+    server.stop()

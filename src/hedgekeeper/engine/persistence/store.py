@@ -35,6 +35,21 @@ class StoreError(HedgekeeperError):
     """The database could not be opened or written; the message names the database (never a password)."""
 
 
+def json_safe(value: Any) -> Any:
+    """Return ``value`` with every non-finite float as None: PostgreSQL's JSON has no NaN or infinity.
+
+    >>> json_safe({"a": [1.0, float("inf")], "b": float("nan")})
+    {'a': [1.0, None], 'b': None}
+    """
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(item) for item in value]
+    return value
+
+
 def _infinite(value: float | None) -> float:
     return math.inf if value is None else value
 
@@ -204,7 +219,7 @@ class Store:
     @staticmethod
     def write_recovery(connection: Connection, run_id: int, summary: Mapping[str, Any]) -> None:
         """Record what the recovery of run ``run_id`` found."""
-        connection.execute(update(m.Run).where(m.Run.id == run_id).values(recovery=dict(summary)))
+        connection.execute(update(m.Run).where(m.Run.id == run_id).values(recovery=json_safe(dict(summary))))
 
     @staticmethod
     def write_run_stop(connection: Connection, run_id: int, *, wall_ns: int, engine_ns: int) -> None:
@@ -228,7 +243,8 @@ class Store:
         latest = connection.execute(select(func.max(m.ConfigVersion.version))).scalar()
         version = 1 if latest is None else int(latest) + 1
         connection.execute(insert(m.ConfigVersion).values(
-            version=version, ts_ns=ts_ns, source=source, profile=dict(profile), document=dict(document)))
+            version=version, ts_ns=ts_ns, source=source, profile=json_safe(dict(profile)),
+            document=json_safe(dict(document))))
         return version
 
     def config_versions(self) -> list[dict[str, Any]]:
@@ -397,7 +413,7 @@ class Store:
     def write_decisions(connection: Connection, decisions: Sequence[Mapping[str, Any]]) -> None:
         """Insert decisions (``rows.decision_row``)."""
         if decisions:
-            connection.execute(insert(m.DecisionRow), list(decisions))
+            connection.execute(insert(m.DecisionRow), [json_safe(dict(d)) for d in decisions])
 
     def decisions(self, limit: int = 100) -> list[dict[str, Any]]:
         """Return the latest decisions, newest first."""
