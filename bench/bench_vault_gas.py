@@ -19,9 +19,9 @@ calldata). Target: at least 40% less gas per vault batched at 10 vaults.
 Measured (2026-12-05, in_process; anvil within 0.3%):
 
     vaults     single tx       batched  batched/single   saving
-         1       126,418       132,777           1.050    -5.0%
-        10       126,417        73,926           0.585    41.5%
-        50       126,417        68,698           0.543    45.7%
+         1       126,466       132,824           1.050    -5.0%
+        10       126,465        73,930           0.585    41.5%
+        50       126,465        68,699           0.543    45.7%
 
     python bench/bench_vault_gas.py [--backend in_process|anvil] [--vaults 1 10 50]
 """
@@ -33,7 +33,15 @@ import time
 
 from hedgekeeper.chain.anvil import AnvilNode
 from hedgekeeper.chain.backends import Chain, connect
-from hedgekeeper.chain.deploy import DeployedSystem, OptionConfig, OracleConfig, PoolConfig, SystemConfig, VaultConfig, deploy_system
+from hedgekeeper.chain.deploy import (
+    DeployedSystem,
+    OptionConfig,
+    OracleConfig,
+    PoolConfig,
+    SystemConfig,
+    VaultConfig,
+    deploy_system,
+)
 from hedgekeeper.chain.reader import read_check
 from hedgekeeper.chain.units import to_fixed
 
@@ -123,7 +131,10 @@ def main() -> None:
     at_10 = [1 - batched / single for count, single, batched in rows if count == 10]
     if at_10:
         verdict = "met" if at_10[0] >= TARGET_SAVING_AT_10 else "NOT met"
-        print(f"target: at least {TARGET_SAVING_AT_10:.0%} less gas per vault batched at 10 vaults: {at_10[0]:.1%}, {verdict}")
+        print(
+            f"target: at least {TARGET_SAVING_AT_10:.0%} less gas per vault batched at 10 vaults: "
+            f"{at_10[0]:.1%}, {verdict}"
+        )
 
 
 if __name__ == "__main__":
