@@ -13,6 +13,7 @@
 
         Net delta (coin) = risk-asset balance - sum over the book of
                            size * Black-Scholes delta(oracle price, strike, expiry, implied vol)
+        with zero rates; an option at or past its expiry counts zero (settled).
         deviation = net delta - target_delta_1e18.
         In band: |deviation| <= inner_band_1e18. Beyond the outer (emergency)
         band: |deviation| > outer_band_1e18.
