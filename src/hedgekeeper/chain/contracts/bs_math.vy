@@ -6,7 +6,8 @@
         (10**18 is 1.0). Pure functions; a module imported by vault.vy.
 @dev Accuracy (tested in tests/chain/test_bs_math.py against Python's math):
      ln to about 1e-16 relative, exp to 1e-12 relative (1e-18 absolute for
-     tiny results), sqrt exact (rounded down); norm_cdf to about 1e-16 absolute (Hart's 1968 rational approximation, as written by G. West,
+     tiny results), sqrt exact (rounded down); norm_cdf to about 1e-16
+     absolute (Hart's 1968 rational approximation, as written by G. West,
      "Better approximations to cumulative normal functions", 2005); so delta
      agrees with hedgekeeper.pricing to 1e-6 relative, with an absolute floor
      of about 1e-15 where the delta is itself that small.
