@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +23,10 @@ from hedgekeeper.service.credentials import api_token
 from hedgekeeper.service.runtime import Service
 
 logger = logging.getLogger("hedgekeeper.service")
+
+SWITCH_INTERVAL_S = 0.0005
+"""How long a thread holds the GIL before handing it over (Python's default is 5 ms): the API's threads
+must not hold the engine's thread up for milliseconds between two market events."""
 
 
 def configure_logging(level: int = logging.INFO) -> None:
@@ -52,6 +57,7 @@ def run(config: str | Path, *, duration_s: float | None = None, database_url: st
         If the configuration, the store, a venue or a secret is refused (before anything runs).
     """
     spec = load_service(config)
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
     service = Service(spec, database_url=database_url)
     api = spec.file.api
     token = source = None
