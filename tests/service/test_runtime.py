@@ -150,3 +150,67 @@ def test_the_service_keeps_its_state_in_postgresql_by_url(tmp_path: Path, postgr
     assert len(store.fills()) >= 3 and store.decision_count() >= 1
     assert {i for i, _, _ in store.book()[0]} == {"BTC-15JUL25-100000-C.DERIBIT", "BTCUSDT-PERP.BINANCE"}
     store.close()
+
+
+class RecordingComponent:
+    """A part joining the service at the seam the chain will use: it records what the service asks of it."""
+
+    name = "recorder"
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+        self.oracle_or_book_events = 0
+
+    def start(self, service: Service) -> None:
+        self.calls.append(f"start:{service.status}")
+
+    def recover(self, service: Service) -> dict:
+        self.calls.append("recover")
+        return {"pending_transactions": 0}
+
+    def on_event(self, event) -> None:  # noqa: ANN001
+        self.oracle_or_book_events += 1
+
+    def stop(self) -> None:
+        self.calls.append("stop")
+
+
+def test_a_component_is_started_recovered_fed_and_stopped_with_the_service(tmp_path: Path) -> None:
+    component = RecordingComponent()
+    service = Service(service_spec(tmp_path), components=[component])
+    service.start()
+    wait_for(lambda: component.oracle_or_book_events > 10, what="events")
+    service.stop()
+    assert component.calls == ["start:recovering", "recover", "stop"]
+    assert service.snapshot.recovery["recorder"] == {"pending_transactions": 0}
+    assert Store.open(service.spec.file.service.database_url).runs()[0].recovery["recorder"] == \
+        {"pending_transactions": 0}
+
+
+def test_enabling_the_chain_before_it_is_wired_is_a_clear_error(tmp_path: Path) -> None:
+    spec = service_spec(tmp_path)
+    spec = spec.model_copy(update={"file": spec.file.model_copy(update={
+        "chain": spec.file.chain.model_copy(update={"enabled": True})})})
+    with pytest.raises(HedgekeeperError, match="chain.enabled: the local chain with its vault and keeper is not wired"):
+        Service(spec)
+
+
+def test_the_market_moves_on_while_the_service_is_down_at_most_max_catch_up(tmp_path: Path) -> None:
+    spec = service_spec(tmp_path)
+    first = Service(spec)
+    first.start()
+    wait_for(lambda: first.snapshot.counters.get("events_processed", 0) > 10, what="events")
+    first.stop()
+    store = Store.open(spec.file.service.database_url)
+    [run] = store.runs()
+    ten_hours_ns = 10 * 3600 * 10**9
+    with store.transaction() as connection:
+        Store.write_heartbeat(connection, run.id, wall_ns=run.heartbeat_wall_ns - ten_hours_ns,
+                              engine_ns=run.heartbeat_engine_ns)
+    second = Service(spec)
+    second.start()
+    wait_for(lambda: second.snapshot.status == "running", what="recovery")
+    resumed_ns = second.clock.start_ns
+    second.stop()
+    cap_ns = int(spec.file.service.max_catch_up_s * 10**9)
+    assert resumed_ns - run.heartbeat_engine_ns == cap_ns

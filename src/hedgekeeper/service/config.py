@@ -54,6 +54,9 @@ class ServiceSettings(StrictModel):
     on_shutdown : ``cancel`` the open orders on SIGINT/SIGTERM, or ``keep`` them working
     heartbeat_s : wall-clock seconds between heartbeats written to the store
     snapshot_interval_s : wall-clock seconds between the views handed to the API
+    max_catch_up_s : engine seconds a simulated or replayed market moves on, at most, while
+        the service is down (it moves on at ``speed`` times the time down; the simulated
+        exchange lives through it, as a real one would)
     """
 
     name: str = pydantic.Field("hedgekeeper", min_length=1)
@@ -62,6 +65,7 @@ class ServiceSettings(StrictModel):
     on_shutdown: Literal["cancel", "keep"] = "cancel"
     heartbeat_s: float = pydantic.Field(1.0, gt=0.0)
     snapshot_interval_s: float = pydantic.Field(0.2, gt=0.0)
+    max_catch_up_s: float = pydantic.Field(3600.0, ge=0.0)
 
 
 class ApiSettings(StrictModel):

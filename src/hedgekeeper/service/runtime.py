@@ -26,7 +26,7 @@ import queue
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from decimal import Decimal
 from typing import Any
@@ -44,6 +44,7 @@ from hedgekeeper.policy.decision import HedgeMemory
 from hedgekeeper.policy.risk_profile import RiskProfile, load_risk_profile
 from hedgekeeper.portfolio.positions import Balance, Position
 from hedgekeeper.portfolio.values import Money
+from hedgekeeper.service.components import ServiceComponent, chain_components
 from hedgekeeper.service.config import ServiceSpec
 from hedgekeeper.service.controls import Command
 from hedgekeeper.service.credentials import venue_environment
@@ -72,11 +73,15 @@ class Service:
     database_url : the store's URL, instead of the file's ``service.database_url``
     environment : where credentials are read (default ``os.environ``)
     record_latencies : keep every event's loop time, ns (the benchmark)
+    components : more parts started with the service (``components.py``); default: the
+        ``[chain]`` table's (none while it is disabled)
     """
 
     def __init__(self, spec: ServiceSpec, *, database_url: str | None = None,
-                 environment: dict[str, str] | None = None, record_latencies: bool = False) -> None:
+                 environment: dict[str, str] | None = None, record_latencies: bool = False,
+                 components: Sequence[ServiceComponent] | None = None) -> None:
         self.spec = spec
+        self.components = list(chain_components(spec) if components is None else components)
         self.settings = spec.file.service
         self.database_url = database_url or self.settings.database_url
         self.environment = environment
@@ -133,8 +138,9 @@ class Service:
             events = (shifted(event, self._offset_ns) for event in events)
         else:
             self._offset_ns = 0
-            resume_ns = source_start_ns if not runs else runs[-1].heartbeat_engine_ns + int(
-                max(wall_ns - runs[-1].heartbeat_wall_ns, 0) * settings.speed)
+            down_ns = 0 if not runs else min(max(wall_ns - runs[-1].heartbeat_wall_ns, 0) * settings.speed,
+                                             settings.max_catch_up_s * NS_PER_SECOND)
+            resume_ns = source_start_ns if not runs else runs[-1].heartbeat_engine_ns + int(down_ns)
         self.first_start = not runs
         split = split_at(events, resume_ns)
         self.market: SimulatedMarketVenues | None = None
@@ -230,6 +236,8 @@ class Service:
         try:
             self.status = "recovering"
             self._publish()
+            for component in self.components:
+                component.start(self)
             self._recover()
             self.status = "running"
             self._publish()
@@ -270,6 +278,8 @@ class Service:
             self.market.feed(event)
         engine = self.engine
         engine.process(event)
+        for component in self.components:
+            component.on_event(event)
         recorder = engine.recorder
         if recorder.decisions or recorder.samples or recorder.fills:
             self._record()
@@ -367,7 +377,10 @@ class Service:
         machinery, executor = self.machinery, self.machinery.executor
         summary: dict[str, Any] = dict(self._recovery)
         summary["first_start"] = self.first_start
+        for component in self.components:
+            summary[component.name] = component.recover(self)
         if executor is None:
+            summary.update(reconciled=True, venues={})
             self._recovery = summary
             return
         stored_fills = self.store.fills()
@@ -544,6 +557,11 @@ class Service:
         except Exception as error:  # noqa: BLE001 - the stop must finish
             logger.exception("shutdown: %s", error)
         finally:
+            for component in self.components:
+                try:
+                    component.stop()
+                except Exception as error:  # noqa: BLE001 - every part must get its stop
+                    logger.exception("stopping %s: %s", component.name, error)
             if hasattr(self, "writer"):
                 self.writer.close()
             if getattr(self, "market", None) is not None:

@@ -1,0 +1,58 @@
+"""The seam where more parts join the service: the local chain with its vault and keeper goes here.
+
+A ``ServiceComponent`` is started by the service after the store and the venues
+are open and before deciding, takes part in the recovery (``recover``: reconcile
+its own state, e.g. the vault's positions and the keeper's pending transactions,
+with the chain), sees every market event the engine sees (``on_event``: the keeper
+reacts to oracle rounds and blocks), and is stopped at shutdown, after the
+engine has stopped deciding and before the store is closed. Each method runs on
+the engine's thread, so a component may read the engine's state freely.
+
+``chain_components(spec)`` returns the components the ``[chain]`` table asks for:
+none while ``enabled = false``. The chain is being built apart (``hedgekeeper.chain``);
+wiring it in is adding its component here, nothing else in the service changes.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from hedgekeeper.errors import ConfigError
+from hedgekeeper.market.events import MarketEvent
+from hedgekeeper.service.config import ServiceSpec
+
+
+class ServiceComponent(Protocol):
+    """A part of the service with a life of its own (the chain: a local node, the vault, the keeper)."""
+
+    name: str
+
+    def start(self, service: Any) -> None:
+        """Start (a local node, a connection); ``service`` is the ``Service``, its store and engine open."""
+        ...
+
+    def recover(self, service: Any) -> dict[str, Any]:
+        """Reconcile with the outside world before deciding; return what was found (stored with the run)."""
+        ...
+
+    def on_event(self, event: MarketEvent) -> None:
+        """See one market event, after the engine."""
+        ...
+
+    def stop(self) -> None:
+        """Stop and release everything."""
+        ...
+
+
+def chain_components(spec: ServiceSpec) -> list[ServiceComponent]:
+    """Return the chain's components for ``spec``: none while ``[chain] enabled = false``.
+
+    Raises
+    ------
+    ConfigError
+        If the chain is enabled: it is not wired into the service yet.
+    """
+    if not spec.file.chain.enabled:
+        return []
+    raise ConfigError(f"{spec.source}: chain.enabled: the local chain with its vault and keeper is not wired into "
+                      "the service yet; set enabled = false")
