@@ -57,6 +57,10 @@ def test_dashboard_shows_greeks_against_bands_and_updates_them_live(dashboard_ur
                 f"() => Number(document.querySelector('#engine-time').dataset.ns) > {first_ns} + 60e9",
                 timeout=15_000)
             assert clock.inner_text() != first_time
+            first_delta = delta.inner_text()
+            page.wait_for_function(
+                "first => document.querySelector('.value[data-underlying=\"BTC\"][data-greek=\"delta_coin\"]')"
+                ".textContent !== first", arg=first_delta, timeout=15_000)
             playwright_api.expect(page.locator("#status")).to_have_text("running")
             band = page.locator(".greek", has=delta).locator(".band")
             assert "band [" in band.inner_text()

@@ -86,6 +86,9 @@ def test_a_restarted_service_resumes_with_the_same_book_and_keeps_deciding(tmp_p
     recovery = second.snapshot.recovery
     assert recovery["first_start"] is False and recovery["reconciled"] is True
     assert recovery["exchange_requests_replayed"] > 0
+    assert second.snapshot.counters["fills"] >= first.snapshot.counters["fills"]
+    assert second.snapshot.costs["fees_usd"] >= first.snapshot.costs["fees_usd"] > 0
+    assert [d["sequence"] for d in second.snapshot.decisions][:1] == [first.snapshot.counters["decisions"]]
     assert second.snapshot.engine_ns >= stopped_at
     assert {p["instrument_id"]: p["size_contracts"] for p in second.snapshot.positions} == \
         {p["instrument_id"]: p["size_contracts"] for p in positions}

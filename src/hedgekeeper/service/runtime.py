@@ -123,6 +123,19 @@ class Service:
         HedgekeeperError
             If the store, a venue or the configuration cannot be opened.
         """
+        try:
+            self._start()
+        except BaseException:
+            self.status = "stopped"
+            if hasattr(self, "writer"):
+                self.writer.close()
+            if getattr(self, "market", None) is not None:
+                self.market.close()  # type: ignore[union-attr]
+            if hasattr(self, "store"):
+                self.store.close()
+            raise
+
+    def _start(self) -> None:
         spec, settings = self.spec, self.settings
         self.store = Store.open(self.database_url)
         self.writer = StoreWriter(self.store)
@@ -173,12 +186,12 @@ class Service:
         book, profile, version = self._initial_state(engine_ns)
         costs = self.store.costs()
         self._costs = {"fee": costs.get("fee", 0.0), "slippage": costs.get("slippage", 0.0)}
-        for row in reversed(self.store.decisions(RECENT)):
-            self._counts["decisions"] += 1
-            self._decisions.appendleft(_jsonable(row) | {"sequence": self._counts["decisions"]})
-        for fill in reversed(self.store.fills(RECENT)):
-            self._counts["fills"] += 1
-            self._fills.appendleft(_jsonable(vars_of(fill)) | {"sequence": self._counts["fills"]})
+        self._counts["decisions"] = total = self.store.decision_count()
+        for i, row in enumerate(self.store.decisions(RECENT)):  # newest first, as the deques keep them
+            self._decisions.append(_jsonable(row) | {"sequence": total - i})
+        self._counts["fills"] = total = len(self.store.fill_ids())
+        for i, fill in enumerate(self.store.fills(RECENT)):
+            self._fills.append(_jsonable(vars_of(fill)) | {"sequence": total - i})
         self.profile, self.config_version = profile, version
         self.journal: OrderJournal | None = None
         venues = {}
@@ -338,6 +351,9 @@ class Service:
             if fill is not None:
                 row = fill_row(record.venue, fill, record, recovered=self._recovering)
             else:  # an option traded at the model price, off any venue
+                if venue is not None:
+                    logger.error("fill of %g %s at %g on %s matches no venue fill: stored under our own id",
+                                 record.size_contracts, record.instrument_id, record.price_usd, record.venue)
                 self._counts["off_venue_fills"] += 1
                 row = off_venue_fill_row(f"taker-{self.run_id}-{self._counts['off_venue_fills']}", record,
                                          record.price_usd, record.fee_usd, "USD")
