@@ -54,7 +54,7 @@ from hedgekeeper.service.order_journal import OrderJournal, PersistedVenue
 from hedgekeeper.service.recovery import fills_in_transitions, position_differences, restored_order
 from hedgekeeper.service.simulated_exchange import ExchangeJournal, SimulatedMarketVenues
 from hedgekeeper.service.snapshot import ServiceSnapshot, bands_view, breaches, finite, sample_measures
-from hedgekeeper.service.wiring import Machinery, build_machinery, exchange_traded, hedge_streams, market_key
+from hedgekeeper.service.wiring import build_machinery, exchange_traded, hedge_streams, market_key
 
 logger = logging.getLogger(__name__)
 
