@@ -399,6 +399,13 @@ class Service:
             summary.update(reconciled=True, venues={})
             self._recovery = summary
             return
+        for name, venue in machinery.manager.venues.items():  # a real venue must list what we trade there
+            listed = {i.instrument_id for i in executor.run(venue.instruments())}
+            missing = sorted(i.instrument_id for i in exchange_traded(self.spec) if i.venue == name
+                             and i.instrument_id not in listed)
+            if missing:
+                raise ConfigError(f"{name} lists no instrument {', '.join(missing)} (it lists "
+                                  f"{', '.join(sorted(listed)) or 'none'}); name the hedge instruments as the venue does")
         stored_fills = self.store.fills()
         by_order: dict[str, list[Any]] = {}
         for fill in stored_fills:
