@@ -219,3 +219,33 @@ def test_the_market_moves_on_while_the_service_is_down_at_most_max_catch_up(tmp_
     second.stop()
     cap_ns = int(spec.file.service.max_catch_up_s * 10**9)
     assert resumed_ns - run.heartbeat_engine_ns == cap_ns
+
+
+def test_the_service_replays_recorded_data_at_a_chosen_speed(tmp_path: Path, dataset) -> None:  # noqa: ANN001
+    import datetime as dt
+
+    from service.service_builders import service_document
+
+    from hedgekeeper.service.config import parse_service
+
+    dataset("binance-btcusdt-1min-crash-days")
+    document = service_document(tmp_path, speed=3000.0, width=0.3)
+    document["as_of"] = dt.datetime(2020, 3, 12, tzinfo=dt.UTC)
+    document["market"]["BTC"]["spot_usd"] = 7938.0
+    call = next(i for i in document["instruments"] if i["kind"] == "option")
+    call.update(expiry=dt.datetime(2020, 4, 10, tzinfo=dt.UTC), strike_usd=8000)
+    del document["simulation"]
+    document["replay"] = {"scenario": "binance-crash-2020-03-12", "spread_bps": 2.0}
+    document["hedging"]["underlyings"]["BTC"].update(
+        spot_stream="BTCUSDT.BINANCE", instruments=[{"instrument_id": "BTCUSDT-PERP.BINANCE",
+                                                      "book_stream": "BTCUSDT.BINANCE"}])
+    service = Service(parse_service(document, source="replay"))
+    service.start()
+    wait_for(lambda: service.snapshot.counters.get("fills", 0) >= 2, what="fills on the replayed crash")
+    assert 7_000 < service.snapshot.underlyings["BTC"]["spot_usd"] < 8_000
+    engine_ns = service.snapshot.engine_ns
+    service.stop()
+    assert service.error is None
+    assert dt.datetime(2020, 3, 12, tzinfo=dt.UTC) < dt.datetime.fromtimestamp(engine_ns / 1e9, dt.UTC) < \
+        dt.datetime(2020, 3, 13, tzinfo=dt.UTC)
+    assert Store.open(service.database_url).decision_count() >= 1
