@@ -199,9 +199,8 @@ class Service:
         def journal_of() -> OrderJournal:
             return self.journal  # type: ignore[return-value]
 
-        booked = self.store.fill_ids()
         for name, venue in raw_venues.items():
-            venues[name] = PersistedVenue(venue, _LazyJournal(journal_of), hidden=booked)
+            venues[name] = PersistedVenue(venue, _LazyJournal(journal_of), hidden=self.store.fill_ids(name))
         self.venues = venues
         machinery = build_machinery(spec, clock=self.clock, book=book, profile=profile, venues=venues,
                                     id_prefix=prefix, order_clock=None if self.market is None else self.market.clock)
