@@ -7,8 +7,10 @@
 const GREEKS = [
   ["delta_coin", "delta, coin", 1], ["gamma_usd_per_pct", "gamma, USD per 1%", 2],
   ["vega_usd_per_vol_pt", "vega, USD per vol point", 3], ["weight", "weight (USD delta / equity)", 4],
+  ["liquidation_distance", "distance to liquidation (fraction of spot)", 6],
 ];
-const HISTORY = 600;
+const HISTORY = 600;  // samples kept per underlying
+const PLOTTED = 240;  // the latest samples plotted (older extremes would squash the band)
 const state = { token: sessionStorage.getItem("hedgekeeper-token") || "", history: {}, underlyings: {} };
 
 function $(selector) { return document.querySelector(selector); }
@@ -92,14 +94,15 @@ function renderUnderlying(name, view) {
   const history = state.history[name];
   for (const [greek, , column] of GREEKS) {
     const card = entry.charts[greek];
-    const band = view.bands ? view.bands[greek] : null;
-    const value = view.greeks ? view.greeks[greek] : null;
+    const band = view.bands ? view.bands[greek] || null : null;
+    const value = greek === "liquidation_distance" ? view.liquidation_distance : view.greeks ? view.greeks[greek] : null;
     const element = card.querySelector(".value");
-    element.textContent = fmt(value, greek === "weight" ? 4 : greek === "delta_coin" ? 3 : 0);
+    element.textContent = fmt(value, greek === "weight" || greek === "liquidation_distance" ? 4
+      : greek === "delta_coin" ? 3 : 0);
     element.className = "value " + (value === null || value === undefined || !band ? "" :
       (value >= band.lower && value <= band.upper ? "inside" : "breach"));
     card.querySelector(".band").textContent = band ? `band [${fmt(band.lower, 3)}, ${fmt(band.upper, 3)}]` : "(no band)";
-    drawChart(card, history.map(h => [h[0], h[column]]), band);
+    drawChart(card, history.slice(-PLOTTED).map(h => [h[0], h[column]]), band);
   }
   const spot = entry.section.querySelector('[data-field="spot"]');
   spot.textContent = view.spot_usd ? `spot ${fmt(view.spot_usd, 1)} USD` : "";
@@ -119,7 +122,8 @@ function onGreeks(event) {
     const history = state.history[name] = state.history[name] || [];
     if (view.ts_ns && (!history.length || history[history.length - 1][0] < view.ts_ns)) {
       const g = view.greeks;
-      history.push([view.ts_ns, g.delta_coin, g.gamma_usd_per_pct, g.vega_usd_per_vol_pt, g.weight]);
+      history.push([view.ts_ns, g.delta_coin, g.gamma_usd_per_pct, g.vega_usd_per_vol_pt, g.weight, view.spot_usd,
+                    view.liquidation_distance]);
       if (history.length > HISTORY) history.shift();
     }
     renderUnderlying(name, view);
