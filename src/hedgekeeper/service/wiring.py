@@ -9,7 +9,6 @@ the kill switch in front of the safety limits (``controls.py``).
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 from collections.abc import Mapping
@@ -22,6 +21,7 @@ from hedgekeeper.engine.hedging import HedgeInstrument, PlannerHedger
 from hedgekeeper.engine.loop import Engine
 from hedgekeeper.execution.exchange_executor import ExchangeExecutor
 from hedgekeeper.execution.order_manager import OrderManager
+from hedgekeeper.execution.pacing import TwapPacing
 from hedgekeeper.execution.safety import SafetyGuard
 from hedgekeeper.execution.simulated_taker import SimulatedTaker
 from hedgekeeper.market.order_book import OrderBook
@@ -42,16 +42,6 @@ class LiveExecutor(ExchangeExecutor):
     def run(self, coroutine: Any) -> Any:
         """Run ``coroutine`` to its end on the executor's event loop (a ccxt session is bound to its loop)."""
         return self._loop.run_until_complete(coroutine)
-
-
-def executor_pacing(slices: int, interval_ns: int) -> dict[str, Any]:
-    """Return the executor's pacing arguments: a TWAP of ``slices`` slices ``interval_ns`` apart."""
-    names = {f.name for f in dataclasses.fields(ExchangeExecutor)}
-    if "pacing" in names:
-        from hedgekeeper.execution.pacing import TwapPacing
-
-        return {"pacing": TwapPacing(slices=slices, interval_ns=interval_ns)}
-    return {"slices": slices, "interval_ns": interval_ns}
 
 
 def hedge_streams(spec: ServiceSpec) -> dict[str, str]:
@@ -137,7 +127,7 @@ def build_machinery(spec: ServiceSpec, *, clock: Clock, book: BookState, profile
         executor = LiveExecutor(
             manager, spec.book.registry, BooksByInstrument(order_books, instrument_books),
             protection_bps=file.execution.protection_bps,
-            **executor_pacing(file.execution.slices, int(file.execution.interval_s * NS_PER_SECOND)),
+            pacing=TwapPacing(slices=file.execution.slices, interval_ns=int(file.execution.interval_s * NS_PER_SECOND)),
         )
     taker = SimulatedTaker(file.fees)
     hedger = PlannerHedger(
