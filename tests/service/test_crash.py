@@ -29,7 +29,9 @@ from service.test_runtime import rebuilt_exchange
 from hedgekeeper.engine.persistence.store import Store
 from hedgekeeper.service.config import parse_service
 
-RUN = [sys.executable, "-c", "from hedgekeeper.cli import app; app()", "run"]
+_SCRIPT = Path(sys.executable).with_name("hedgekeeper")  # the console script, as ``make run`` starts it
+RUN = [str(_SCRIPT), "run"] if _SCRIPT.exists() else [sys.executable, "-c", "from hedgekeeper.cli import app; app()",
+                                                     "run"]
 TERMINAL = {"filled", "cancelled", "expired", "rejected"}
 
 

@@ -17,7 +17,9 @@ from service.test_runtime import wait_for
 from hedgekeeper.engine.persistence.store import Store
 from hedgekeeper.service.runtime import Service
 
-RUN = [sys.executable, "-c", "from hedgekeeper.cli import app; app()", "run"]
+_SCRIPT = Path(sys.executable).with_name("hedgekeeper")  # the console script, as ``make run`` starts it
+RUN = [str(_SCRIPT), "run"] if _SCRIPT.exists() else [sys.executable, "-c", "from hedgekeeper.cli import app; app()",
+                                                     "run"]
 
 
 @pytest.mark.parametrize("signal_number", [signal.SIGTERM, signal.SIGINT])
