@@ -37,3 +37,19 @@ def test_paced_events_wait_for_the_clock() -> None:
     elapsed = time.monotonic() - started
     assert event.ts_ns == 2 * SECOND and clock.now_ns() >= 2 * SECOND
     assert 0.08 <= elapsed < 1.0
+
+
+def test_a_wall_clock_may_start_at_a_chosen_time_and_run_faster() -> None:
+    clock = WallClock(start_ns=5 * SECOND, speed=1000.0)
+    started = time.monotonic()
+    time.sleep(0.05)
+    reading = clock.now_ns()
+    elapsed = time.monotonic() - started
+    assert 5 * SECOND + 0.05 * 1000 * SECOND <= reading <= 5 * SECOND + (elapsed + 0.01) * 1000 * SECOND
+
+
+def test_a_wall_clock_refuses_a_speed_that_is_not_positive() -> None:
+    import pytest
+
+    with pytest.raises(ValueError, match="clock speed must be > 0, got 0.0"):
+        WallClock(start_ns=0, speed=0.0)

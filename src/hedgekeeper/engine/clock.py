@@ -119,9 +119,3 @@ class WallClock(Clock):
         if self.start_ns is None:
             return time.time_ns()
         return self.start_ns + int((time.time_ns() - self._wall_origin_ns) * self.speed)
-
-    def wall_ns_at(self, ts_ns: int) -> int:
-        """Return the system time (ns since the epoch) at which this clock reads ``ts_ns``."""
-        if self.start_ns is None:
-            return ts_ns
-        return self._wall_origin_ns + int((ts_ns - self.start_ns) / self.speed)
