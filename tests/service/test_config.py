@@ -49,3 +49,13 @@ def test_real_exchanges_run_in_real_time_only(tmp_path: Path) -> None:
         parse_service(document)
     document["service"]["speed"] = 1.0
     assert parse_service(document).file.exchange.ccxt[0].venue.exchange == "binanceusdm"
+
+
+def test_real_money_on_a_simulated_market_is_refused() -> None:
+    document = copy.deepcopy(load_toml(EXAMPLE))
+    document["service"]["speed"] = 1.0
+    document["exchange"] = {"kind": "ccxt", "ccxt": [{"venue": {
+        "exchange": "deribit", "sandbox": False, "market_ids": ["BTC-PERPETUAL"], "api_key_env": "K",
+        "api_secret_env": "S"}}]}
+    with pytest.raises(ConfigError, match="deribit with sandbox = false would trade real money on a simulated"):
+        parse_service(document)

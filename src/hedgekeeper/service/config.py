@@ -174,6 +174,11 @@ class ServiceFile(StrictModel):
             raise ValueError("give exactly one market source: [simulation] or [replay]")
         if self.exchange.kind == "ccxt" and self.service.speed != 1.0:
             raise ValueError(f"service.speed must be 1 with real exchanges, got {self.service.speed:g}")
+        live = [a.venue.exchange for a in self.exchange.ccxt if not a.venue.sandbox] if self.exchange.kind == "ccxt" \
+            else []
+        if live:  # the market is the simulation's or the recording's: never price real orders on it
+            raise ValueError(f"exchange.ccxt: {', '.join(live)} with sandbox = false would trade real money on a "
+                             "simulated or replayed market; use the venues' sandboxes")
         return self
 
 
