@@ -249,3 +249,27 @@ def test_the_service_replays_recorded_data_at_a_chosen_speed(tmp_path: Path, dat
     assert dt.datetime(2020, 3, 12, tzinfo=dt.UTC) < dt.datetime.fromtimestamp(engine_ns / 1e9, dt.UTC) < \
         dt.datetime(2020, 3, 13, tzinfo=dt.UTC)
     assert Store.open(service.database_url).decision_count() >= 1
+
+
+def test_bands_changed_at_run_time_survive_a_restart_unless_the_file_is_edited(tmp_path: Path) -> None:
+    from hedgekeeper.policy.risk_profile import load_risk_profile
+
+    spec = service_spec(tmp_path, width=0.3)
+    first = Service(spec)
+    first.start()
+    wait_for(lambda: first.snapshot.status == "running", what="start")
+    first.submit("set_bands", profile=load_risk_profile({"BTC": {"delta_coin": {"target": 0.0, "width": 0.7}}}),
+                 source="api").result(timeout=10)
+    first.stop()
+    second = Service(spec)
+    second.start()
+    wait_for(lambda: second.snapshot.status == "running", what="restart")
+    second.stop()
+    assert second.snapshot.profile["BTC"]["delta_coin"]["upper"] == 0.7 and second.snapshot.config_version == 2
+
+    edited = service_spec(tmp_path, width=1.5)
+    third = Service(edited)
+    third.start()
+    wait_for(lambda: third.snapshot.status == "running", what="restart with an edited file")
+    third.stop()
+    assert third.snapshot.profile["BTC"]["delta_coin"]["upper"] == 1.5 and third.snapshot.config_version == 3

@@ -34,7 +34,7 @@ from typing import Any
 from hedgekeeper.engine.book_state import BookState
 from hedgekeeper.engine.clock import WallClock
 from hedgekeeper.engine.persistence.rows import decision_row, fill_row, greeks_row, off_venue_fill_row
-from hedgekeeper.engine.persistence.store import Store
+from hedgekeeper.engine.persistence.store import Store, json_safe
 from hedgekeeper.engine.persistence.writer import StoreWriter
 from hedgekeeper.engine.records import RiskSample
 from hedgekeeper.errors import ConfigError, HedgekeeperError
@@ -217,7 +217,12 @@ class Service:
         self._thread.start()
 
     def _initial_state(self, engine_ns: int) -> tuple[BookState, RiskProfile, int]:
-        """Return the book, the bands and the configuration version: the store's, or the file's at the first start."""
+        """Return the book, the bands and the configuration version: the store's, or the file's at the first start.
+
+        After a restart the bands in force are the latest version's (a change made through
+        the API survives), unless the file's bands differ from those it had at its last
+        version: an edited file makes a new version and wins.
+        """
         spec = self.spec
         stored = self.store.book()
         latest = self.store.latest_config()
@@ -233,6 +238,13 @@ class Service:
             return (BookState(book.registry, book.positions, book.balances, book.market, book.margin_model),
                     spec.profile, version)
         positions, balances = stored
+        file_profile = json_safe(spec.profile.model_dump(mode="json"))
+        from_file = [v for v in self.store.config_versions() if v["source"] == spec.source]
+        if not from_file or from_file[-1]["profile"] != file_profile:  # the file's bands were edited: they win
+            with self.store.transaction() as connection:
+                Store.write_config_version(connection, ts_ns=engine_ns, source=spec.source, profile=file_profile,
+                                           document=spec.document())
+            latest = self.store.latest_config()
         try:
             profile = load_risk_profile(latest["profile"])
         except ConfigError as error:
