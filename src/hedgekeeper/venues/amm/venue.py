@@ -27,6 +27,7 @@ import itertools
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from types import MappingProxyType
+from typing import Any
 
 from hedgekeeper.errors import InvalidOrder, OrderNotFound, UnknownInstrument
 from hedgekeeper.portfolio.instruments import Instrument, InstrumentKind
@@ -118,15 +119,7 @@ class PoolVenue:
         return order
 
     def _problem(self, request: OrderRequest) -> str | None:
-        if request.instrument_id != self.instrument.instrument_id:
-            raise UnknownInstrument(f"{self.name} trades {self.instrument.instrument_id}, not {request.instrument_id}")
-        if request.time_in_force in (TimeInForce.GTC, TimeInForce.POST_ONLY) and request.order_type is OrderType.LIMIT:
-            return f"a swap cannot rest: time in force must be IOC or FOK, got {request.time_in_force}"
-        if request.order_type is OrderType.MARKET and request.price is not None:
-            return "a market order carries no price"
-        if not self.instrument.is_tradable_size(request.quantity) or request.quantity.value == 0:
-            return f"size {request.quantity} is not a whole number of lots of {self.instrument.lot_size}"
-        return None
+        return swap_request_problem(self.name, self.instrument, request)
 
     def _swap(self, request: OrderRequest) -> VenueOrder:
         try:
@@ -161,12 +154,8 @@ class PoolVenue:
 
     def _view(self, request: OrderRequest, status: OrderStatus, *, reason: str = "", venue_order_id: str = "",
               filled: Decimal = Decimal(0), average: Decimal | None = None) -> VenueOrder:
-        return VenueOrder(
-            client_order_id=request.client_order_id, venue_order_id=venue_order_id,
-            instrument_id=request.instrument_id, side=request.side, quantity=request.quantity,
-            order_type=request.order_type, price=request.price, time_in_force=request.time_in_force,
-            status=status, filled_quantity=filled, average_price=average, ts_ns=self.clock.now_ns(), reason=reason,
-        )
+        return swap_order_view(request, status, self.clock.now_ns(), reason=reason, venue_order_id=venue_order_id,
+                               filled=filled, average=average)
 
     async def cancel(self, instrument_id: str, client_order_id: str) -> VenueOrder:
         """Return the order as it is: a swap is over the moment it is placed."""
@@ -204,3 +193,42 @@ class PoolVenue:
 
     async def close(self) -> None:
         """Release nothing: the pool lives in process."""
+
+
+def swap_request_problem(venue_name: str, instrument: Instrument, request: OrderRequest) -> str | None:
+    """Return why a swap venue refuses ``request`` before trying it, or None if it may be tried.
+
+    A swap executes at once or not at all, so an order that would rest (a GTC or
+    post-only limit) is refused, as are a market order with a price and a size that
+    is not a positive whole number of lots. Shared by every venue that turns
+    orders into swaps (``PoolVenue``, ``chain.venue.ChainPoolVenue``).
+
+    Raises
+    ------
+    UnknownInstrument
+        If ``request`` is not for ``instrument``.
+    """
+    if request.instrument_id != instrument.instrument_id:
+        raise UnknownInstrument(f"{venue_name} trades {instrument.instrument_id}, not {request.instrument_id}")
+    if request.time_in_force in (TimeInForce.GTC, TimeInForce.POST_ONLY) and request.order_type is OrderType.LIMIT:
+        return f"a swap cannot rest: time in force must be IOC or FOK, got {request.time_in_force}"
+    if request.order_type is OrderType.MARKET and request.price is not None:
+        return "a market order carries no price"
+    if not instrument.is_tradable_size(request.quantity) or request.quantity.value == 0:
+        return f"size {request.quantity} is not a whole number of lots of {instrument.lot_size}"
+    return None
+
+
+def swap_order_view(request: OrderRequest, status: OrderStatus, ts_ns: int, *, reason: str = "",
+                    venue_order_id: str = "", filled: Decimal = Decimal(0), average: Decimal | None = None,
+                    raw: Mapping[str, Any] | None = None) -> VenueOrder:
+    """Return a swap venue's view of ``request``: its status at ``ts_ns`` (ns since the epoch), fill and reason.
+
+    ``filled`` is in contracts, ``average`` the average price in the quote currency.
+    """
+    return VenueOrder(
+        client_order_id=request.client_order_id, venue_order_id=venue_order_id,
+        instrument_id=request.instrument_id, side=request.side, quantity=request.quantity,
+        order_type=request.order_type, price=request.price, time_in_force=request.time_in_force,
+        status=status, filled_quantity=filled, average_price=average, ts_ns=ts_ns, reason=reason, raw=raw,
+    )
