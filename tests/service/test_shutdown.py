@@ -74,3 +74,17 @@ def test_open_orders_are_cancelled_or_kept_on_shutdown_as_configured(tmp_path: P
         assert any(o.status == "cancelled" and o.reason == "cancelled before it reached the book"
                    for o in store.orders())
     store.close()
+
+
+def test_without_the_api_run_stops_after_its_duration(tmp_path: Path) -> None:
+    document = service_document(tmp_path, speed=600.0)
+    document["api"]["enabled"] = False
+    config = tmp_path / "service.toml"
+    config.write_text(to_toml(document))
+    finished = subprocess.run([*RUN, str(config), "--duration", "2"], text=True, capture_output=True, timeout=120)
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    assert "dashboard" not in finished.stderr and "shutdown:" in finished.stderr
+    store = Store.open(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    assert [run.clean_stop for run in store.runs()] == [True]
+    assert store.greeks("BTC")
+    store.close()

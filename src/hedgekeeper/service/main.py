@@ -125,6 +125,9 @@ def _serve(service: Service, token: Any, source: str | None, host: str, port: in
 def _wait(service: Service, duration_s: float | None) -> None:
     done = threading.Event()
     service.on_finished = done.set
-    for number in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(number, lambda *_: done.set())
-    done.wait(duration_s)
+    previous = {number: signal.signal(number, lambda *_: done.set()) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        done.wait(duration_s)
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
