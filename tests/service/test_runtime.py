@@ -131,6 +131,7 @@ def test_an_order_written_but_never_sent_is_rejected_at_restart_and_never_sent(t
     [transition] = store.transitions("hk-lost-1")
     assert transition["detail"] == "reconciliation: the venue never received the order"
     assert second.snapshot.recovery["orders_restored"] == 1
+    assert second.snapshot.recovery["orders_still_working"] == 1
     journal = ExchangeJournal(tmp_path / "exchange.sqlite", market_key(spec))
     assert "hk-lost-1" not in {p["client_order_id"] for _, _, _, _, p in journal.requests()}
     journal.close()
@@ -273,3 +274,33 @@ def test_bands_changed_at_run_time_survive_a_restart_unless_the_file_is_edited(t
     wait_for(lambda: third.snapshot.status == "running", what="restart with an edited file")
     third.stop()
     assert third.snapshot.profile["BTC"]["delta_coin"]["upper"] == 1.5 and third.snapshot.config_version == 3
+
+
+def test_an_order_still_working_after_recovery_is_followed_until_it_ends_and_its_fills_booked(tmp_path: Path) -> None:
+    # The market moves on by 1 s while the service is down; the order's latency is 120 s of market time, so it is
+    # still in flight at the recovery and must be followed afterwards (no hedge of the new run watches it).
+    spec = service_spec(tmp_path, speed=300.0, latency_ms=120_000.0)
+    spec = spec.model_copy(update={"file": spec.file.model_copy(update={"service": spec.file.service.model_copy(
+        update={"on_shutdown": "keep", "max_catch_up_s": 1.0})})})
+    first = Service(spec)
+    first.start()
+    wait_for(lambda: bool(first.snapshot.open_orders), what="an order in flight")
+    first.stop()
+    store = Store.open(spec.file.service.database_url)
+    [kept] = store.orders(working_only=True)
+    second = Service(spec)
+    second.start()
+    wait_for(lambda: second.snapshot.status == "running", what="recovery")
+    assert second.snapshot.recovery["orders_restored"] == 1
+    assert second.snapshot.recovery["orders_still_working"] == 1
+    wait_for(lambda: not any(o.client_order_id == kept.client_order_id for o in store.orders(working_only=True)),
+             what="the restored order to end")
+    second.stop()
+    [order] = [o for o in store.orders() if o.client_order_id == kept.client_order_id]
+    filled = sum(float(f.quantity) for f in store.fills() if f.client_order_id == order.client_order_id)
+    assert order.status in ("filled", "expired")
+    if order.status == "filled":
+        assert filled == pytest.approx(float(order.quantity))
+    positions = {i: s for i, s, _ in store.book()[0]}
+    assert sum(f.size_contracts for f in store.fills()) == pytest.approx(positions["BTCUSDT-PERP.BINANCE"], abs=1e-9)
+    assert Store.open(spec.file.service.database_url).runs()[-1].recovery["reconciled"] is True

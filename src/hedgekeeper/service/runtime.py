@@ -105,6 +105,7 @@ class Service:
         self._counts = {"decisions": 0, "fills": 0, "off_venue_fills": 0}
         self._costs = {"fee": 0.0, "slippage": 0.0}
         self._recovery: dict[str, Any] = {}
+        self._orphans: set[str] = set()
         self._published_events = 0
         self._published_rejected = 0
 
@@ -396,6 +397,23 @@ class Service:
         wall_ns = WallClock().now_ns()
         run_id = self.run_id
         self.writer.submit(lambda c: Store.write_heartbeat(c, run_id, wall_ns=wall_ns, engine_ns=now_ns))
+        if self._orphans:
+            self._follow_orphans(now_ns)
+
+    def _follow_orphans(self, now_ns: int) -> None:
+        """Reconcile the orders restored still working (no hedge of this run follows them); book their fills."""
+        machinery = self.machinery
+        executor = machinery.executor
+        if executor is None:
+            return
+        executor.run(machinery.manager.reconcile())
+        self.journal.sync()  # type: ignore[union-attr]
+        fills = machinery.hedger.poll(self.engine.book, now_ns)
+        if fills:
+            self.engine.recorder.fills.extend(fills)
+            self.engine.invalidate()
+            self._record()
+        self._orphans = {cid for cid in self._orphans if not machinery.manager.orders[cid].status.is_terminal}
 
     # -------------------------------------------------------------- recovery
 
@@ -448,7 +466,9 @@ class Service:
                 row = venues[name]["positions"][instrument_id]
                 logger.error("%s: %s: the venue holds %g contracts, the book's change is %g", name, instrument_id,
                              row["venue"], row["service"])
-        summary.update(orders_restored=len(working), order_transitions=len(transitions), fills_recovered=len(fills),
+        self._orphans = {o.client_order_id for o in working
+                         if not machinery.manager.orders[o.client_order_id].status.is_terminal}
+        summary.update(orders_restored=len(working), orders_still_working=len(self._orphans), order_transitions=len(transitions), fills_recovered=len(fills),
                        venues=venues, reconciled=not any(v["mismatches"] for v in venues.values()))
         self._recovery = summary
         run_id = self.run_id
