@@ -1,0 +1,665 @@
+"""The keeper: follows blocks, checks every vault, rebalances those worth it, and sees each transaction through.
+
+One block's work is ``Keeper.step()`` (tests and the engine drive it
+deterministically); ``Keeper.run()`` polls ``eth_blockNumber`` and steps on each
+new block until ``stop()`` or a block budget. A step:
+
+1. reconciles the transactions in flight: a receipt frees its vaults (a revert is
+   recorded with the contract's reason, replayed by ``eth_call``, and the vault is
+   checked again this very step); a successful one is confirmed once
+   ``confirmations`` blocks hold it; one not mined ``stuck_after_blocks`` after it
+   was sent is replaced with the same nonce and fees at least ``fee_bump_bps``
+   higher on both the max fee and the tip;
+2. reads every vault's ``check()`` in one call (``batcher.check_many``, 64 a call)
+   and the oracle's latest round;
+3. for each vault out of band and not in flight, prices its rebalance: gas from
+   ``eth_estimateGas`` on the real call (a call that would revert is skipped with
+   its reason, nothing spent), EIP-1559 fees for the next block (``gas.py``), an
+   optional OP-stack L1 data fee, and the pool's fee on the trade, all in USD at
+   the oracle price, against the certainty equivalent of the delta risk removed
+   (``policy.cost_aware.hedge_benefit_usd``: ``(gamma / 2) (trade S sigma)^2 tau``
+   with the vault's implied vol); it acts when the benefit exceeds the cost, or
+   regardless when a hard limit is crossed (beyond the outer band, or out of band
+   for ``max_out_of_band_s``);
+4. sends one transaction for the vaults acted on: ``vault.rebalance`` with the
+   slippage bound against the oracle price when one, ``batcher.rebalance_many``
+   (at most ``max_batch`` a transaction) when several; nonces come from the
+   keeper's own counter (the node's pending count is read once, at the first
+   send, and again only after a send fails), so a nonce is never reused.
+
+Every verdict (``KeeperDecision``) and every transaction event
+(``KeeperTransaction``) is kept in ``records`` and logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+import pydantic
+import rlp
+from eth_utils import to_bytes
+from web3.contract import Contract
+from eth_tester.exceptions import TransactionFailed
+from web3.exceptions import ContractLogicError, TransactionNotFound, Web3Exception
+from web3.logs import DISCARD
+from web3.types import TxReceipt
+
+from hedgekeeper.chain.backends import Chain, revert_reason
+from hedgekeeper.chain.deploy import MAX_BATCH, DeployedSystem
+from hedgekeeper.chain.gas import (
+    WEI_PER_GWEI,
+    Eip1559Fees,
+    ecotone_l1_fee_wei,
+    next_base_fee_wei,
+    priority_fee_from_history_wei,
+    replacement_fees,
+    suggest_fees,
+    transaction_cost_usd,
+)
+from hedgekeeper.chain.reader import VaultCheck, read_checks, read_oracle_round
+from hedgekeeper.chain.units import from_fixed
+from hedgekeeper.config import StrictModel
+from hedgekeeper.policy.cost_aware import HOURS_PER_YEAR, hedge_benefit_usd, hedge_cost_usd
+
+logger = logging.getLogger(__name__)
+
+BPS = 10_000
+_REVERTS = (ContractLogicError, TransactionFailed)  # a node's revert; eth-tester's
+
+
+class OpStackFeeConfig(StrictModel):
+    """The OP-stack (Ecotone) L1 data fee parameters (``gas.ecotone_l1_fee_wei``).
+
+    Attributes
+    ----------
+    l1_base_fee_gwei : float, L1's base fee, gwei per gas
+    l1_blob_base_fee_gwei : float, L1's blob base fee, gwei per blob gas
+    base_fee_scalar, blob_base_fee_scalar : int, the chain's scalars, 6 decimals (OP Mainnet: 1368, 810949)
+    """
+
+    l1_base_fee_gwei: Annotated[float, pydantic.Field(ge=0.0)]
+    l1_blob_base_fee_gwei: Annotated[float, pydantic.Field(ge=0.0)]
+    base_fee_scalar: Annotated[int, pydantic.Field(ge=0)] = 1368
+    blob_base_fee_scalar: Annotated[int, pydantic.Field(ge=0)] = 810949
+
+
+class KeeperConfig(StrictModel):
+    """The keeper's parameters.
+
+    Attributes
+    ----------
+    confirmations : int, blocks that must hold a transaction (its own included) before it counts as final, >= 1
+    stuck_after_blocks : int, blocks after sending without a receipt before the transaction is replaced, >= 1
+    fee_bump_bps : int, the least raise of both the max fee and the tip in a replacement, bps (>= 1000; 1250 is 12.5%)
+    priority_fee_gwei : float, the tip offered, gwei per gas, when the fee history gives none (or is not used)
+    fee_history_blocks : int, blocks of ``eth_feeHistory`` whose median tip is offered; 0 always offers
+        ``priority_fee_gwei``
+    fee_history_percentile : float, the percentile of each block's tips read from the history, in [0, 100]
+    max_fee_gwei : float or None, the most ever offered per gas, gwei (None: no cap)
+    gas_limit_margin : float, gas limit sent over the node's estimate, >= 1
+    risk_aversion_per_usd : float, absolute risk aversion ``gamma`` pricing the risk removed, per USD, > 0
+    horizon_hours : float, how long an unhedged excess would be carried, hours, > 0
+    include_swap_fee : bool, count the pool's fee on the trade as a cost
+    max_out_of_band_s : int or None, a vault out of band this long is rebalanced whatever the cost, seconds
+    max_batch : int, vaults per ``rebalance_many`` transaction, 1 to 64
+    slippage_bps : int or None, the worst pool price a single rebalance accepts against the oracle, bps
+        (None: the vault's own ``max_slippage_bps``)
+    poll_interval_s : float, seconds between ``eth_blockNumber`` polls in ``run``, > 0
+    l2 : OpStackFeeConfig or None, add an OP-stack L1 data fee to every transaction's cost
+    """
+
+    confirmations: Annotated[int, pydantic.Field(ge=1)] = 1
+    stuck_after_blocks: Annotated[int, pydantic.Field(ge=1)] = 3
+    fee_bump_bps: Annotated[int, pydantic.Field(ge=1000, le=BPS)] = 1250
+    priority_fee_gwei: Annotated[float, pydantic.Field(ge=0.0)] = 1.0
+    fee_history_blocks: Annotated[int, pydantic.Field(ge=0, le=1024)] = 5
+    fee_history_percentile: Annotated[float, pydantic.Field(ge=0.0, le=100.0)] = 50.0
+    max_fee_gwei: Annotated[float, pydantic.Field(gt=0.0)] | None = None
+    gas_limit_margin: Annotated[float, pydantic.Field(ge=1.0)] = 1.25
+    risk_aversion_per_usd: Annotated[float, pydantic.Field(gt=0.0)] = 1e-4
+    horizon_hours: Annotated[float, pydantic.Field(gt=0.0)] = 24.0
+    include_swap_fee: bool = True
+    max_out_of_band_s: Annotated[int, pydantic.Field(ge=0)] | None = None
+    max_batch: Annotated[int, pydantic.Field(ge=1, le=MAX_BATCH)] = MAX_BATCH
+    slippage_bps: Annotated[int, pydantic.Field(ge=0, lt=BPS)] | None = None
+    poll_interval_s: Annotated[float, pydantic.Field(gt=0.0)] = 0.5
+    l2: OpStackFeeConfig | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KeeperDecision:
+    """The keeper's verdict on one vault out of band, at one block.
+
+    Attributes
+    ----------
+    block : int, the block the vault was checked at
+    ts_s : int, that block's timestamp, unix seconds
+    vault : str, the vault's address
+    act : bool, whether a rebalance was sent
+    reason : str, why, with the numbers
+    hard_limit : str, the hard limit crossed ("" when none)
+    deviation_coin, trade_coin : float, net delta - target and the trade to send, coin
+    gas : int, ``eth_estimateGas`` of the vault's single rebalance, gas units (0 when not estimated)
+    gas_price_wei : int, the effective price expected per gas, wei
+    gas_cost_usd : float, gas and L1 data fee, USD
+    cost_usd : float, gas cost plus the pool's fee on the trade, USD
+    benefit_usd : float, certainty equivalent of the delta risk removed, USD
+    spot_usd : float, the oracle price used, USD per coin
+    oracle_round : int, the oracle round it came from
+    """
+
+    block: int
+    ts_s: int
+    vault: str
+    act: bool
+    reason: str
+    hard_limit: str
+    deviation_coin: float
+    trade_coin: float
+    gas: int
+    gas_price_wei: int
+    gas_cost_usd: float
+    cost_usd: float
+    benefit_usd: float
+    spot_usd: float
+    oracle_round: int
+
+
+@dataclass(frozen=True, slots=True)
+class KeeperTransaction:
+    """One event in a keeper transaction's life.
+
+    Attributes
+    ----------
+    block : int, the block at which the keeper saw the event
+    event : str, ``sent``, ``replaced``, ``send_failed``, ``included``, ``reverted`` or ``confirmed``
+    tx_hash : str, 0x-hex ("" when the node refused the send)
+    nonce : int, the sender's nonce (a replacement keeps it)
+    kind : str, ``single`` (``vault.rebalance``) or ``batch`` (``batcher.rebalance_many``)
+    vaults : tuple of str, the vaults the transaction rebalances
+    max_fee_per_gas_wei, max_priority_fee_per_gas_wei : int, the fees offered, wei per gas
+    gas_limit : int, gas units
+    included_block : int or None, the block that holds it
+    gas_used : int, gas units (0 before inclusion)
+    effective_gas_price_wei : int, wei per gas paid (0 before inclusion)
+    cost_usd : float, gas paid (and L1 data fee) at the oracle price, USD
+    rebalanced : tuple of str, the vaults actually rebalanced (a batch skips those back in band)
+    reason : str, the revert reason, the node's refusal, or what was replaced
+    """
+
+    block: int
+    event: str
+    tx_hash: str
+    nonce: int
+    kind: str
+    vaults: tuple[str, ...]
+    max_fee_per_gas_wei: int
+    max_priority_fee_per_gas_wei: int
+    gas_limit: int
+    included_block: int | None = None
+    gas_used: int = 0
+    effective_gas_price_wei: int = 0
+    cost_usd: float = 0.0
+    rebalanced: tuple[str, ...] = ()
+    reason: str = ""
+
+
+@dataclass
+class KeeperRecorder:
+    """Every decision and transaction event of a keeper, in order."""
+
+    decisions: list[KeeperDecision] = field(default_factory=list)
+    transactions: list[KeeperTransaction] = field(default_factory=list)
+
+    def events(self, event: str) -> list[KeeperTransaction]:
+        """Return the transaction events named ``event`` (e.g. ``"confirmed"``)."""
+        return [record for record in self.transactions if record.event == event]
+
+
+@dataclass
+class _InFlight:
+    nonce: int
+    kind: str
+    vaults: tuple[str, ...]
+    transaction: dict[str, Any]  # web3 fields, fees included
+    fees: Eip1559Fees
+    hashes: list[bytes]
+    sent_block: int
+    l1_fee_wei: int
+    receipt: TxReceipt | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _VaultInfo:
+    implied_vol: float
+    max_slippage_bps: int
+    stable_unit: int
+
+
+class Keeper:
+    """Keep vaults in band at least cost; see the module docstring.
+
+    Parameters
+    ----------
+    chain : Chain
+    batcher : Contract, the batcher (``check_many``, ``rebalance_many``)
+    vaults : sequence of Contract, the vaults kept
+    oracle : Contract, the price oracle the vaults read (its price values the gas too)
+    pool : Contract, the pool the vaults trade against (its fee is a cost)
+    account : str, the keeper's address (an account the chain signs for)
+    config : KeeperConfig
+
+    Attributes
+    ----------
+    records : KeeperRecorder
+    last_block_ : int or None, the last block stepped
+    oracle_round_ : int, the oracle round seen at the last step
+    """
+
+    def __init__(
+        self,
+        chain: Chain,
+        *,
+        batcher: Contract,
+        vaults: list[Contract] | tuple[Contract, ...],
+        oracle: Contract,
+        pool: Contract,
+        account: str,
+        config: KeeperConfig | None = None,
+    ) -> None:
+        self.chain = chain
+        self.batcher = batcher
+        self.vaults = tuple(vaults)
+        self.oracle = oracle
+        self.pool = pool
+        self.account = account
+        self.config = KeeperConfig() if config is None else config
+        self.records = KeeperRecorder()
+        self.last_block_: int | None = None
+        self.oracle_round_ = 0
+        self._stop = threading.Event()
+        self._next_nonce: int | None = None
+        self._in_flight: dict[int, _InFlight] = {}
+        self._out_of_band_since: dict[str, int] = {}
+        self._info: dict[str, _VaultInfo] = {}
+        self._by_address = {vault.address: vault for vault in self.vaults}
+        self._pool_fee_fraction: float | None = None
+
+    @classmethod
+    def for_system(cls, system: DeployedSystem, config: KeeperConfig | None = None, account: str | None = None) -> Keeper:
+        """Return a keeper of every vault of ``system``, sending from ``account`` (default: its first keeper)."""
+        return cls(
+            system.chain,
+            batcher=system.batcher,
+            vaults=system.vaults,
+            oracle=system.oracle,
+            pool=system.pool,
+            account=system.keepers[0] if account is None else account,
+            config=config,
+        )
+
+    # ------------------------------------------------------------------ loop
+
+    def step(self, force: bool = False) -> bool:
+        """Do one block's work if a block came since the last step (or ``force``); return whether it did."""
+        w3 = self.chain.w3
+        number = int(w3.eth.block_number)
+        if not force and self.last_block_ is not None and number <= self.last_block_:
+            return False
+        block = w3.eth.get_block(number)
+        self.last_block_ = number
+        self._reconcile(number)
+        oracle_round = read_oracle_round(self.oracle, block=number)
+        if oracle_round.round_id != self.oracle_round_:
+            logger.info("block %d: oracle round %d at %.2f USD", number, oracle_round.round_id, oracle_round.price_usd)
+            self.oracle_round_ = oracle_round.round_id
+        checks = self._checks(number)
+        fees = self._fees(block)
+        acted = self._decide(number, int(block["timestamp"]), checks, fees, oracle_round.price_usd)
+        self._send(number, acted, fees, oracle_round.price_usd)
+        self._reconcile(int(w3.eth.block_number), after_send=True)
+        return True
+
+    def run(self, max_blocks: int | None = None) -> KeeperRecorder:
+        """Step on every new block until ``stop()`` or ``max_blocks`` blocks were stepped; return the records."""
+        self._stop.clear()
+        stepped = 0
+        while not self._stop.is_set() and (max_blocks is None or stepped < max_blocks):
+            if self.step():
+                stepped += 1
+            else:
+                self._stop.wait(self.config.poll_interval_s)
+        return self.records
+
+    def stop(self) -> None:
+        """Make ``run`` return after the current step."""
+        self._stop.set()
+
+    @property
+    def in_flight(self) -> dict[int, tuple[str, ...]]:
+        """Return the transactions not yet final: nonce -> vaults."""
+        return {nonce: flight.vaults for nonce, flight in self._in_flight.items()}
+
+    # --------------------------------------------------------------- reading
+
+    def _checks(self, block: int) -> list[VaultCheck]:
+        addresses = [vault.address for vault in self.vaults]
+        checks: list[VaultCheck] = []
+        for start in range(0, len(addresses), MAX_BATCH):
+            checks.extend(read_checks(self.batcher, addresses[start : start + MAX_BATCH], block))
+        return checks
+
+    def _fees(self, block: Any) -> Eip1559Fees:
+        """Return the offer for the next block: its base fee from ``block`` and the tip (history or configured)."""
+        config = self.config
+        base = next_base_fee_wei(int(block["baseFeePerGas"]), int(block["gasUsed"]), int(block["gasLimit"]))
+        tip = round(config.priority_fee_gwei * WEI_PER_GWEI)
+        if config.fee_history_blocks > 0:
+            try:
+                history = self.chain.w3.eth.fee_history(
+                    config.fee_history_blocks, block["number"], [config.fee_history_percentile]
+                )
+                tip = priority_fee_from_history_wei(history.get("reward") or [], tip)
+            except (Web3Exception, ValueError, NotImplementedError) as error:
+                logger.debug("eth_feeHistory unavailable (%s): configured tip %d wei", error, tip)
+        cap = None if config.max_fee_gwei is None else round(config.max_fee_gwei * WEI_PER_GWEI)
+        return suggest_fees(base, tip, cap)
+
+    def _vault_info(self, vault: Contract) -> _VaultInfo:
+        info = self._info.get(vault.address)
+        if info is None:
+            functions = vault.functions
+            info = _VaultInfo(
+                from_fixed(functions.implied_vol_1e18().call()),
+                int(functions.max_slippage_bps().call()),
+                int(functions.stable_unit().call()),
+            )
+            self._info[vault.address] = info
+        return info
+
+    def _swap_fee_fraction(self) -> float:
+        if self._pool_fee_fraction is None:
+            self._pool_fee_fraction = int(self.pool.functions.fee_bps().call()) / BPS
+        return self._pool_fee_fraction
+
+    def _l1_fee_wei(self, transaction: dict[str, Any]) -> int:
+        """Return the OP-stack L1 data fee of ``transaction`` (0 without ``l2``), wei."""
+        l2 = self.config.l2
+        if l2 is None:
+            return 0
+        return ecotone_l1_fee_wei(
+            unsigned_type2_bytes(transaction),
+            round(l2.l1_base_fee_gwei * WEI_PER_GWEI),
+            round(l2.l1_blob_base_fee_gwei * WEI_PER_GWEI),
+            l2.base_fee_scalar,
+            l2.blob_base_fee_scalar,
+        )
+
+    def slippage_limit(self, vault: Contract, trade_1e18: int, spot_usd: float) -> int:
+        """Return ``rebalance``'s bound for ``trade_1e18`` at the oracle price, stablecoin base units.
+
+        A buy pays at most the trade's oracle value plus the slippage, a sell receives
+        at least its value less it (``slippage_bps``, or the vault's own limit).
+        """
+        info = self._vault_info(vault)
+        bps = info.max_slippage_bps if self.config.slippage_bps is None else self.config.slippage_bps
+        value = abs(trade_1e18) * spot_usd * info.stable_unit / 10**18
+        if trade_1e18 > 0:
+            return math.ceil(value * (BPS + bps) / BPS)
+        return math.floor(value * (BPS - bps) / BPS)
+
+    # -------------------------------------------------------------- deciding
+
+    def _hard_limit(self, check: VaultCheck, now_s: int) -> str:
+        if check.beyond_outer_band:
+            return "beyond the outer band"
+        limit = self.config.max_out_of_band_s
+        since = self._out_of_band_since.get(check.vault)
+        if limit is not None and since is not None and now_s - since >= limit:
+            return f"out of band for {now_s - since} s, limit {limit} s"
+        return ""
+
+    def _decide(
+        self, block: int, now_s: int, checks: list[VaultCheck], fees: Eip1559Fees, spot_usd: float
+    ) -> list[tuple[Contract, VaultCheck, int]]:
+        """Record a verdict for every vault out of band; return those to rebalance with their gas estimates."""
+        busy = {vault for flight in self._in_flight.values() if flight.receipt is None for vault in flight.vaults}
+        acted: list[tuple[Contract, VaultCheck, int]] = []
+        gas_price = fees.effective_gas_price_wei()
+        config = self.config
+        horizon_years = config.horizon_hours / HOURS_PER_YEAR
+        for check in checks:
+            if not check.needs_rebalance:
+                self._out_of_band_since.pop(check.vault, None)
+                continue
+            self._out_of_band_since.setdefault(check.vault, now_s)
+            vault = self._by_address[check.vault]
+            hard = self._hard_limit(check, now_s)
+            trade_coin = check.trade_risk_asset_coin
+            base = dict(
+                block=block, ts_s=now_s, vault=check.vault, hard_limit=hard,
+                deviation_coin=check.delta_deviation_coin, trade_coin=trade_coin,
+                spot_usd=spot_usd, oracle_round=self.oracle_round_,
+            )  # fmt: skip
+            if check.vault in busy:
+                self._record(KeeperDecision(act=False, reason="a rebalance is in flight", gas=0, gas_price_wei=0,
+                                            gas_cost_usd=0.0, cost_usd=0.0, benefit_usd=0.0, **base))  # type: ignore[arg-type]
+                continue
+            info = self._vault_info(vault)
+            benefit = hedge_benefit_usd(trade_coin, spot_usd, info.implied_vol, config.risk_aversion_per_usd,
+                                        horizon_years)
+            function = vault.functions.rebalance(
+                check.trade_risk_asset_1e18, self.slippage_limit(vault, check.trade_risk_asset_1e18, spot_usd)
+            )
+            try:
+                gas = int(function.estimate_gas({"from": self.account}, block_identifier="latest"))
+            except _REVERTS as error:
+                reason = revert_reason(error) or "(no reason)"
+                self._record(KeeperDecision(act=False, reason=f"would revert: {reason}", gas=0,
+                                            gas_price_wei=gas_price, gas_cost_usd=0.0, cost_usd=0.0,
+                                            benefit_usd=benefit, **base))  # type: ignore[arg-type]
+                continue
+            l1_fee = self._l1_fee_wei(
+                {"to": vault.address, "data": vault.encode_abi("rebalance", args=function.args), "gas": gas, "nonce": 0,
+                 "chainId": 1, **fees.as_transaction_fields()}
+            )  # fmt: skip
+            gas_cost = transaction_cost_usd(gas, gas_price, spot_usd, l1_fee)
+            swap_cost = hedge_cost_usd(trade_coin, spot_usd, self._swap_fee_fraction()) if config.include_swap_fee else 0.0
+            cost = gas_cost + swap_cost
+            numbers = (
+                f"benefit {benefit:.4f} USD, cost {cost:.4f} USD (gas {gas} at {gas_price / WEI_PER_GWEI:.3f} gwei "
+                f"= {gas_cost:.4f} USD, pool fee {swap_cost:.4f} USD); trade {trade_coin:+.4f} coin at {spot_usd:.2f}"
+            )
+            if hard:
+                act, reason = True, f"hard limit: {hard}; {numbers}"
+            elif benefit > cost:
+                act, reason = True, f"worth it: {numbers}"
+            else:
+                act, reason = False, f"cost above benefit: {numbers}"
+            self._record(KeeperDecision(act=act, reason=reason, gas=gas, gas_price_wei=gas_price,
+                                        gas_cost_usd=gas_cost, cost_usd=cost, benefit_usd=benefit,
+                                        **base))  # type: ignore[arg-type]
+            if act:
+                acted.append((vault, check, gas))
+        return acted
+
+    # --------------------------------------------------------------- sending
+
+    def _send(self, block: int, acted: list[tuple[Contract, VaultCheck, int]], fees: Eip1559Fees, spot_usd: float) -> None:
+        if not acted:
+            return
+        margin = self.config.gas_limit_margin
+        if len(acted) == 1:
+            vault, check, gas = acted[0]
+            limit = self.slippage_limit(vault, check.trade_risk_asset_1e18, spot_usd)
+            self._send_new(block, "single", (vault.address,), vault.functions.rebalance(check.trade_risk_asset_1e18, limit),
+                           math.ceil(gas * margin), fees)
+            return
+        size = self.config.max_batch
+        for start in range(0, len(acted), size):
+            chunk = tuple(vault.address for vault, _, _ in acted[start : start + size])
+            function = self.batcher.functions.rebalance_many(list(chunk))
+            try:
+                gas = int(function.estimate_gas({"from": self.account}, block_identifier="latest"))
+            except _REVERTS as error:
+                self._record(KeeperTransaction(block, "send_failed", "", -1, "batch", chunk, 0, 0, 0,
+                                               reason=f"estimate reverted: {revert_reason(error)}"))
+                continue
+            self._send_new(block, "batch", chunk, function, math.ceil(gas * margin), fees)
+
+    def _nonce(self) -> int:
+        if self._next_nonce is None:
+            self._next_nonce = int(self.chain.w3.eth.get_transaction_count(self.account, "pending"))
+        return self._next_nonce
+
+    def _send_new(
+        self, block: int, kind: str, vaults: tuple[str, ...], function: Any, gas_limit: int, fees: Eip1559Fees
+    ) -> None:
+        nonce = self._nonce()
+        transaction = function.build_transaction(
+            {"from": self.account, "nonce": nonce, "gas": gas_limit, **fees.as_transaction_fields()}
+        )
+        flight = _InFlight(nonce, kind, vaults, transaction, fees, [], block, self._l1_fee_wei(transaction))
+        if self._transmit(block, flight, "sent", ""):
+            self._next_nonce = nonce + 1
+            self._in_flight[nonce] = flight
+
+    def _transmit(self, block: int, flight: _InFlight, event: str, reason: str) -> bool:
+        """Send ``flight.transaction``; record ``event`` or ``send_failed``; return whether the node took it."""
+        try:
+            tx_hash = bytes(self.chain.w3.eth.send_transaction(flight.transaction))  # type: ignore[arg-type]
+        except Exception as error:  # the node's refusal: nonce too low, underpriced, ... (web3 or eth-tester types)
+            self._record(self._event(block, flight, "send_failed", "", reason=f"{type(error).__name__}: {error}"))
+            self._next_nonce = None  # resynchronise from the node at the next send
+            return False
+        flight.hashes.append(tx_hash)
+        flight.sent_block = block
+        self._record(self._event(block, flight, event, "0x" + tx_hash.hex(), reason=reason))
+        return True
+
+    def _event(self, block: int, flight: _InFlight, event: str, tx_hash: str, **extra: Any) -> KeeperTransaction:
+        return KeeperTransaction(
+            block, event, tx_hash, flight.nonce, flight.kind, flight.vaults, flight.fees.max_fee_per_gas_wei,
+            flight.fees.max_priority_fee_per_gas_wei, int(flight.transaction["gas"]), **extra,
+        )
+
+    # ------------------------------------------------------------ following
+
+    def _receipt(self, flight: _InFlight) -> TxReceipt | None:
+        for tx_hash in reversed(flight.hashes):
+            try:
+                receipt = self.chain.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
+            except TransactionNotFound:
+                continue
+            if receipt is not None and receipt.get("blockNumber") is not None:
+                return receipt
+        return None
+
+    def _reconcile(self, block: int, after_send: bool = False) -> None:
+        for nonce in sorted(self._in_flight):
+            flight = self._in_flight[nonce]
+            receipt = self._receipt(flight)
+            if receipt is None:
+                if flight.receipt is not None:  # reorganised out: wait again
+                    flight.receipt = None
+                if not after_send and block - flight.sent_block >= self.config.stuck_after_blocks:
+                    self._replace(block, flight)
+                continue
+            if flight.receipt is None:
+                flight.receipt = receipt
+                self._included(block, flight, receipt)
+                if receipt["status"] != 1:
+                    del self._in_flight[nonce]
+                    continue
+            if block - int(receipt["blockNumber"]) + 1 >= self.config.confirmations:
+                del self._in_flight[nonce]
+                self._record(self._mined_event(block, flight, receipt, "confirmed"))
+
+    def _replace(self, block: int, flight: _InFlight) -> None:
+        fresh = self._fees(self.chain.w3.eth.get_block(block))
+        fees = replacement_fees(flight.fees, fresh, self.config.fee_bump_bps)
+        stuck = flight.fees
+        previous = dict(flight.transaction)
+        flight.transaction = {**flight.transaction, **fees.as_transaction_fields()}
+        flight.fees = fees
+        reason = (
+            f"not mined {block - flight.sent_block} blocks after sending (limit {self.config.stuck_after_blocks}); "
+            f"max fee {stuck.max_fee_per_gas_wei} -> {fees.max_fee_per_gas_wei} wei, "
+            f"tip {stuck.max_priority_fee_per_gas_wei} -> {fees.max_priority_fee_per_gas_wei} wei"
+        )
+        if not self._transmit(block, flight, "replaced", reason):
+            flight.transaction, flight.fees = previous, stuck
+
+    def _mined_event(self, block: int, flight: _InFlight, receipt: TxReceipt, event: str, **extra: Any) -> KeeperTransaction:
+        gas_used = int(receipt["gasUsed"])
+        price = int(receipt.get("effectiveGasPrice") or 0)
+        spot = read_oracle_round(self.oracle, block=int(receipt["blockNumber"])).price_usd
+        return self._event(
+            block, flight, event, "0x" + bytes(receipt["transactionHash"]).hex(),
+            included_block=int(receipt["blockNumber"]), gas_used=gas_used, effective_gas_price_wei=price,
+            cost_usd=transaction_cost_usd(gas_used, price, spot, flight.l1_fee_wei),
+            rebalanced=self._rebalanced(flight, receipt), **extra,
+        )  # fmt: skip
+
+    def _included(self, block: int, flight: _InFlight, receipt: TxReceipt) -> None:
+        if receipt["status"] == 1:
+            self._record(self._mined_event(block, flight, receipt, "included"))
+            return
+        reason = self._revert_reason(flight, int(receipt["blockNumber"]))
+        self._record(self._mined_event(block, flight, receipt, "reverted", reason=reason))
+
+    def _rebalanced(self, flight: _InFlight, receipt: TxReceipt) -> tuple[str, ...]:
+        if receipt["status"] != 1:
+            return ()
+        events = self.vaults[0].events.Rebalanced().process_receipt(receipt, errors=DISCARD)
+        done = {event.address for event in events}
+        return tuple(vault for vault in flight.vaults if vault in done)
+
+    def _revert_reason(self, flight: _InFlight, included_block: int) -> str:
+        """Return why a mined transaction reverted: replayed by ``eth_call`` after, then before, its block."""
+        call = {key: flight.transaction[key] for key in ("from", "to", "data", "value") if key in flight.transaction}
+        call["gas"] = flight.transaction["gas"]
+        for at in (included_block, included_block - 1):
+            try:
+                self.chain.w3.eth.call(call, block_identifier=at)  # type: ignore[arg-type]
+            except _REVERTS as error:
+                return revert_reason(error) or "(no reason)"
+            except Web3Exception as error:
+                return f"{type(error).__name__}: {error}"
+        return "(not reproduced by eth_call: the state that made it revert is gone)"
+
+    def _record(self, record: KeeperDecision | KeeperTransaction) -> None:
+        if isinstance(record, KeeperDecision):
+            self.records.decisions.append(record)
+            logger.info("block %d vault %s: %s: %s", record.block, record.vault,
+                        "act" if record.act else "skip", record.reason)
+        else:
+            self.records.transactions.append(record)
+            logger.info("block %d: %s %s tx %s nonce %d (%d vaults)%s", record.block, record.event, record.kind,
+                        record.tx_hash or "-", record.nonce, len(record.vaults),
+                        f": {record.reason}" if record.reason else "")
+
+
+def unsigned_type2_bytes(transaction: dict[str, Any]) -> bytes:
+    """Return the unsigned EIP-1559 (type 2) encoding of ``transaction``: ``0x02 || rlp([...])``.
+
+    Fields are web3's (``chainId``, ``nonce``, ``maxPriorityFeePerGas``, ``maxFeePerGas``,
+    ``gas``, ``to``, ``value``, ``data``); the access list is empty.
+    """
+    data = transaction.get("data", b"")
+    payload = [
+        int(transaction.get("chainId", 1)),
+        int(transaction.get("nonce", 0)),
+        int(transaction["maxPriorityFeePerGas"]),
+        int(transaction["maxFeePerGas"]),
+        int(transaction["gas"]),
+        to_bytes(hexstr=transaction["to"]),
+        int(transaction.get("value", 0)),
+        to_bytes(hexstr=data) if isinstance(data, str) else bytes(data),
+        [],
+    ]
+    return b"\x02" + rlp.encode(payload)
