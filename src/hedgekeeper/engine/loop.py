@@ -41,7 +41,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from hedgekeeper.engine.book_state import BookState
@@ -189,6 +189,8 @@ class Engine:
     listeners : called with every valid event before the engine handles it (a
         simulated exchange keeping its book)
     order_books : the books by stream, kept by the loop (shared with an executor)
+    features : Callable giving the market features of an underlying at a time (ns),
+        handed to the policy (``ml/features.py``); None for none
     events_processed : events that passed validation so far
     quiet_ticks : spot ticks that fell inside a quiet window, the policy not asked
     """
@@ -204,6 +206,7 @@ class Engine:
     recorder: Recorder = field(default_factory=Recorder)
     listeners: Sequence[Callable[[MarketEvent], None]] = ()
     order_books: dict[str, OrderBook] = field(default_factory=dict)
+    features: Callable[[str, int], Mapping[str, float]] | None = None
     events_processed: int = 0
     quiet_ticks: int = 0
 
@@ -359,6 +362,7 @@ class Engine:
             memory=state.memory,
             oracle_usd=state.oracle_usd,
             cost_fraction=self.cost_fraction(underlying, self.order_books),
+            features=None if self.features is None else self.features(underlying, now_ns),
         )
         decision = self.policy.decide(policy_input)
         if decision.trigger:
@@ -366,6 +370,8 @@ class Engine:
         if decision.act:
             self._rebalance(state, decision, snapshot, now_ns)
             risk, _ = self._risk(state, spot_usd, now_ns)
+        elif decision.deferred != (state.memory.deferred_since_ns is not None):
+            state.memory = replace(state.memory, deferred_since_ns=now_ns if decision.deferred else None)
         if state.last_sample_ns is None or now_ns - state.last_sample_ns >= self.settings.sample_interval_ns:
             self._sample(state, snapshot, risk, now_ns)
         if not decision.trigger and self.settings.quiet_windows:

@@ -11,6 +11,7 @@ brought into (the band itself to hedge to its edge, or the target alone).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -69,11 +70,14 @@ class HedgeMemory:
     """What the engine remembers of the last rebalance of an underlying.
 
     ``last_rebalance_ts_ns`` and ``last_reference_usd`` (the oracle or spot price at
-    that rebalance) are ``None`` before the first one.
+    that rebalance) are ``None`` before the first one. ``deferred_since_ns`` is when
+    the rebalance now being deferred (a ``Decision`` with ``deferred=True``) was first
+    deferred, ``None`` when none is.
     """
 
     last_rebalance_ts_ns: int | None = None
     last_reference_usd: float | None = None
+    deferred_since_ns: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,12 +91,16 @@ class PolicyInput:
     oracle_usd : float or None, the reference price (an oracle round), USD per coin
     cost_fraction : float, expected cost of trading one USD of the hedge instrument,
         decimal (fee + half-spread + impact for a typical size; 0.0005 is 5 bps)
+    features : mapping from name to value or None, market features computed causally
+        from the events before ``risk.ts_ns`` (``ml/features.py``); None when the engine
+        computes none
     """
 
     risk: RiskSnapshot
     memory: HedgeMemory = HedgeMemory()
     oracle_usd: float | None = None
     cost_fraction: float = 0.0
+    features: Mapping[str, float] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +120,8 @@ class Decision:
     forced : bool, a hard limit was crossed: the rebalance may not be skipped
     expected_cost_usd : float, the estimated cost of the rebalance, USD
     expected_benefit_usd : float, the estimated risk removed, USD of certainty equivalent
+    deferred : bool, a rule fired but the rebalance was put off (the ML gate); the
+        engine then remembers since when in ``HedgeMemory.deferred_since_ns``
     """
 
     ts_ns: int
@@ -123,3 +133,4 @@ class Decision:
     forced: bool = False
     expected_cost_usd: float = 0.0
     expected_benefit_usd: float = 0.0
+    deferred: bool = False
