@@ -40,6 +40,10 @@ import math
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
+
+import rlp
+from eth_utils import to_bytes
 
 from hedgekeeper.errors import BadData
 
@@ -261,3 +265,24 @@ def transaction_cost_usd(
     if not math.isfinite(eth_usd) or eth_usd <= 0.0:
         raise BadData(f"eth_usd is {eth_usd}, not a positive price")
     return (gas * gas_price_wei + l1_fee_wei) / WEI_PER_ETH * eth_usd
+
+
+def unsigned_type2_bytes(transaction: dict[str, Any]) -> bytes:
+    """Return the unsigned EIP-1559 (type 2) encoding of ``transaction``: ``0x02 || rlp([...])``.
+
+    Fields are web3's (``chainId``, ``nonce``, ``maxPriorityFeePerGas``, ``maxFeePerGas``,
+    ``gas``, ``to``, ``value``, ``data``); the access list is empty.
+    """
+    data = transaction.get("data", b"")
+    payload = [
+        int(transaction.get("chainId", 1)),
+        int(transaction.get("nonce", 0)),
+        int(transaction["maxPriorityFeePerGas"]),
+        int(transaction["maxFeePerGas"]),
+        int(transaction["gas"]),
+        to_bytes(hexstr=transaction["to"]),
+        int(transaction.get("value", 0)),
+        to_bytes(hexstr=data) if isinstance(data, str) else bytes(data),
+        [],
+    ]
+    return b"\x02" + rlp.encode(payload)

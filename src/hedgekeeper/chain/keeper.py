@@ -40,8 +40,6 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import pydantic
-import rlp
-from eth_utils import to_bytes
 from web3.contract import Contract
 from eth_tester.exceptions import TransactionFailed
 from web3.exceptions import ContractLogicError, TransactionNotFound, Web3Exception
@@ -59,6 +57,7 @@ from hedgekeeper.chain.gas import (
     replacement_fees,
     suggest_fees,
     transaction_cost_usd,
+    unsigned_type2_bytes,
 )
 from hedgekeeper.chain.reader import VaultCheck, read_checks, read_oracle_round
 from hedgekeeper.chain.units import from_fixed
@@ -643,23 +642,3 @@ class Keeper:
                         record.tx_hash or "-", record.nonce, len(record.vaults),
                         f": {record.reason}" if record.reason else "")
 
-
-def unsigned_type2_bytes(transaction: dict[str, Any]) -> bytes:
-    """Return the unsigned EIP-1559 (type 2) encoding of ``transaction``: ``0x02 || rlp([...])``.
-
-    Fields are web3's (``chainId``, ``nonce``, ``maxPriorityFeePerGas``, ``maxFeePerGas``,
-    ``gas``, ``to``, ``value``, ``data``); the access list is empty.
-    """
-    data = transaction.get("data", b"")
-    payload = [
-        int(transaction.get("chainId", 1)),
-        int(transaction.get("nonce", 0)),
-        int(transaction["maxPriorityFeePerGas"]),
-        int(transaction["maxFeePerGas"]),
-        int(transaction["gas"]),
-        to_bytes(hexstr=transaction["to"]),
-        int(transaction.get("value", 0)),
-        to_bytes(hexstr=data) if isinstance(data, str) else bytes(data),
-        [],
-    ]
-    return b"\x02" + rlp.encode(payload)
