@@ -38,6 +38,14 @@ policy in ``HardLimits``, outermost, around the optional cost-aware skip::
     [policy.hard_limits]              # required
     min_liquidation_distance = 0.15   # smallest spot move to liquidation, fraction
     max_leverage = 5.0                # largest gross notional over equity
+
+    [policy.ml_gate]                  # optional, kind threshold or whalley_wilmott: see policy/ml_gate.py
+    model_path = "models/gate.joblib" # from `hedgekeeper train`
+    defer_probability = 0.6           # defer when P(waiting is better) >= this
+    max_deferral_s = 900              # never defer longer
+    outer_band_multiple = 2.0         # never defer beyond 2 band half-widths
+    min_liquidation_distance = 0.25   # never defer closer to liquidation (>= hard_limits')
+    max_leverage = 4.0                # never defer more levered (<= hard_limits')
 """
 
 from __future__ import annotations
@@ -160,6 +168,27 @@ class HardLimitsConfig(StrictModel):
     max_leverage: float = pydantic.Field(gt=0)
 
 
+class MLGateConfig(StrictModel):
+    """``[policy.ml_gate]`` (see ``MLGate``).
+
+    Attributes
+    ----------
+    model_path : Path, a model saved by ``hedgekeeper train`` (relative to the working directory)
+    defer_probability : float in (0, 1], defer when the model's probability is at least this
+    max_deferral_s : float, longest deferral, seconds, > 0
+    outer_band_multiple : float >= 1, band half-widths beyond which nothing is deferred
+    min_liquidation_distance : float in [0, 1), no deferral closer to liquidation
+    max_leverage : float > 0, no deferral above this leverage
+    """
+
+    model_path: Path
+    defer_probability: float = pydantic.Field(gt=0, le=1)
+    max_deferral_s: float = pydantic.Field(gt=0)
+    outer_band_multiple: float = pydantic.Field(ge=1)
+    min_liquidation_distance: float = pydantic.Field(ge=0, lt=1)
+    max_leverage: float = pydantic.Field(gt=0)
+
+
 class PolicyConfig(StrictModel):
     """The ``[policy]`` table.
 
@@ -182,6 +211,25 @@ class PolicyConfig(StrictModel):
     oracle_deviation: OracleDeviationConfig | None = None
     whalley_wilmott: WhalleyWilmottConfig | None = None
     hybrid: HybridConfig | None = None
+    ml_gate: MLGateConfig | None = None
+
+    @pydantic.model_validator(mode="after")
+    def _gate_within_limits(self) -> PolicyConfig:
+        gate = self.ml_gate
+        if gate is None:
+            return self
+        if self.kind not in ("threshold", "whalley_wilmott"):
+            raise PydanticCustomError(
+                "gate_kind", f"[policy.ml_gate] gates threshold or whalley_wilmott, not kind = {self.kind!r}")
+        if gate.min_liquidation_distance < self.hard_limits.min_liquidation_distance:
+            raise PydanticCustomError(
+                "gate_limit", f"ml_gate.min_liquidation_distance {gate.min_liquidation_distance} is below "
+                f"hard_limits.min_liquidation_distance {self.hard_limits.min_liquidation_distance}")
+        if gate.max_leverage > self.hard_limits.max_leverage:
+            raise PydanticCustomError(
+                "gate_limit", f"ml_gate.max_leverage {gate.max_leverage} is above "
+                f"hard_limits.max_leverage {self.hard_limits.max_leverage}")
+        return self
 
     @pydantic.model_validator(mode="after")
     def _tables_match_kind(self) -> PolicyConfig:
@@ -271,8 +319,24 @@ def _check_floors(table: ThresholdConfig, profile: RiskProfile) -> None:
                 )
 
 
+def _ml_gate(table: MLGateConfig, policy: Policy, profile: RiskProfile) -> Policy:
+    from hedgekeeper.ml.features import FEATURES  # the model's libraries load only when a gate is configured
+    from hedgekeeper.ml.model import load_model
+    from hedgekeeper.policy.ml_gate import MLGate
+
+    try:
+        saved = load_model(table.model_path, FEATURES)
+    except FileNotFoundError as error:
+        raise ConfigError(f"invalid configuration: policy.ml_gate.model_path: no model at {table.model_path}") from error
+    return MLGate(
+        policy=policy, profile=profile, model=saved.model, defer_probability=table.defer_probability,
+        max_deferral_ns=round(table.max_deferral_s * NS_PER_SECOND), outer_band_multiple=table.outer_band_multiple,
+        min_liquidation_distance=table.min_liquidation_distance, max_leverage=table.max_leverage,
+    )
+
+
 def build_policy(config: PolicyConfig, profile: RiskProfile) -> HardLimits:
-    """Return the configured policy, in the cost-aware skip if configured, always within ``HardLimits``.
+    """Return the configured policy, in the ML gate and the cost-aware skip if configured, always within ``HardLimits``.
 
     Parameters
     ----------
@@ -307,6 +371,8 @@ def build_policy(config: PolicyConfig, profile: RiskProfile) -> HardLimits:
         policy = members[0]
     else:
         policy = (AnyOf if config.hybrid.combine == "any" else AllOf)(members)
+    if config.ml_gate is not None:
+        policy = _ml_gate(config.ml_gate, policy, profile)
     if config.cost_aware is not None:
         policy = CostAwareSkip(
             policy,
