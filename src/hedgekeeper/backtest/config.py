@@ -13,6 +13,8 @@ and a bad field is a ``ConfigError`` naming it:
 - ``[fees.venues.<venue>]``: taker and maker rates;
 - ``[engine]``: sampling and revaluation intervals;
 - ``[backtest]``: the run's name and output folder;
+- ``[chain]`` (optional, ``backtest/chain.py``): a pool deployed on an EVM at the
+  start, where a spot instrument's hedges are swapped, paying gas;
 - ``[[sweep]]``: policy variants run on the same events, for the cost-versus-risk
   frontier; each gives a ``label`` and a ``policy`` table merged over ``[policy]``.
 
@@ -28,6 +30,7 @@ from typing import Any
 
 import pydantic
 
+from hedgekeeper.backtest.chain import ChainConfig, check_chain_config
 from hedgekeeper.config import StrictModel, load_toml, validate
 from hedgekeeper.engine.loop import EngineSettings, UnderlyingFeed
 from hedgekeeper.errors import ConfigError
@@ -197,6 +200,7 @@ class BacktestFile(StrictModel):
     fees: FeeSchedule
     engine: EngineConfig = EngineConfig()
     execution: ExecutionConfig = ExecutionConfig()
+    chain: ChainConfig | None = None
     sweep: list[SweepEntry] = []
 
     @pydantic.model_validator(mode="after")
@@ -298,7 +302,9 @@ def parse_backtest(document: Mapping[str, Any], *, source: str = "") -> Backtest
             ))
         except ConfigError as error:
             raise ConfigError(f"{source}: sweep[{i}]: {error}") from None
-    return Backtest(source=source, book=book, file=file, profile=profile, variants=tuple(variants))
+    backtest = Backtest(source=source, book=book, file=file, profile=profile, variants=tuple(variants))
+    check_chain_config(backtest)
+    return backtest
 
 
 def load_backtest(path: str | Path) -> Backtest:

@@ -4,7 +4,8 @@
 ``[[sweep]]`` variant), a fresh book, the engine with its clock, validator, policy
 and hedger, and feeds it the same events (regenerated from the seed, or re-read from
 the recorded files). Nothing here differs from a live run but the ``SimulatedClock``
-and the ``SimulatedTaker``. Each run's records and metrics are saved to
+and the ``SimulatedTaker`` (or the simulated exchanges, and with ``[chain]`` a pool
+on an in-process EVM: ``exchanges.py``, ``chain.py``). Each run's records and metrics are saved to
 ``<output_dir>/<name>/results.sqlite``; the base run's report, with the
 cost-versus-risk frontier of all runs, to ``report.html``.
 """
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from hedgekeeper.backtest.chain import chain_execution
 from hedgekeeper.backtest.config import Backtest, Variant
 from hedgekeeper.backtest.exchanges import simulated_execution
 from hedgekeeper.backtest.metrics import BacktestMetrics, compute_metrics
@@ -87,6 +89,9 @@ def build_engine(backtest: Backtest, variant: Variant) -> Engine:
     clock = SimulatedClock(start_ns=book.market.as_of_ns)
     order_books: dict[str, OrderBook] = {}
     execution = simulated_execution(backtest, clock, order_books)
+    if backtest.file.chain is not None:  # the chain instrument's hedges are swaps on a deployed pool
+        execution = chain_execution(backtest, clock, order_books, taker if execution is None else execution[0],
+                                    None if execution is None else execution[1])
     hedger = PlannerHedger(
         instruments={
             name: [HedgeInstrument(**entry.model_dump()) for entry in underlying.instruments]
