@@ -24,12 +24,13 @@ digits).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
-from hedgekeeper.errors import InvalidOrder, OrderNotFound, UnknownInstrument
+from hedgekeeper.errors import InvalidOrder, OrderNotFound, UnknownInstrument, VenueRejected
+from hedgekeeper.market.events import BookUpdate, TopOfBook, Trade
 from hedgekeeper.portfolio.instruments import Instrument, InstrumentKind
 from hedgekeeper.portfolio.positions import Balance
 from hedgekeeper.portfolio.values import Money, Price, decimal_places
@@ -190,6 +191,18 @@ class PoolVenue:
     async def balances(self) -> Sequence[Balance]:
         """Return the coin and the stablecoin held, exact."""
         return [Balance(self.name, Money(amount, currency)) for currency, amount in self._balances.items()]
+
+    def book_stream(self, instrument_id: str) -> AsyncIterator[BookUpdate | TopOfBook]:
+        """Refuse: a pool has no book (``Capability.BOOK_STREAM`` is absent)."""
+        raise VenueRejected(f"{self.name} offers no {Capability.BOOK_STREAM.value} (capabilities: absent)")
+
+    def trade_stream(self, instrument_id: str) -> AsyncIterator[Trade]:
+        """Refuse: ``Capability.TRADE_STREAM`` is absent."""
+        raise VenueRejected(f"{self.name} offers no {Capability.TRADE_STREAM.value} (capabilities: absent)")
+
+    def fill_stream(self) -> AsyncIterator[Fill]:
+        """Refuse: ``Capability.FILL_STREAM`` is absent; a swap's fill is known when ``place`` returns."""
+        raise VenueRejected(f"{self.name} offers no {Capability.FILL_STREAM.value} (capabilities: absent)")
 
     async def close(self) -> None:
         """Release nothing: the pool lives in process."""
