@@ -5,7 +5,8 @@ its capabilities map; instruments with their rules; ``place`` idempotent on the
 client order id (a second place returns the first order and trades nothing more);
 ``order`` finds a placed order and answers None for an id never sent; ``cancel`` of
 a terminal order returns it as it is; fills oldest first and distinct, ours
-naming the order placed (``fills(1)``: since the first ns); balances as exact ``Money``; a size off the lot refused as ``VenueRejected``.
+naming the order placed (``fills(1)``: since the first ns); balances as exact
+``Money``; a size off the lot refused as ``VenueRejected``.
 """
 
 from __future__ import annotations
