@@ -50,6 +50,9 @@ class VenueFills:
         coin = contracts * float(instrument.contract_size) / (price if instrument.is_inverse else 1.0)
         fee = float(fill.fee.amount)
         fee_usd = fee if is_usd_currency(fill.fee.currency) else fee * price
+        if is_usd_currency(fill.fee.currency) and not is_usd_currency(instrument.margin_currency) \
+                and not instrument.is_inverse:
+            fee = fee_usd / price  # a USD fee (a swap's gas) booked in a spot account's coin, at the fill's price
         mid = price if mid_usd is None else mid_usd
         return TakerFill(
             record=FillRecord(
