@@ -99,7 +99,8 @@ def _resume_mining(chain: Chain) -> None:
 
 def _gas_wei(chain: Chain, raw: dict[str, object]) -> int:
     """Return what the fill's transactions paid for gas, from their receipts, wei."""
-    receipts = [chain.w3.eth.get_transaction_receipt(t["tx"]) for t in raw["transactions"]]  # type: ignore[attr-defined]
+    transactions: list[dict[str, str]] = raw["transactions"]  # type: ignore[assignment]
+    receipts = [chain.w3.eth.get_transaction_receipt(t["tx"]) for t in transactions]  # type: ignore[arg-type]
     return sum(r["gasUsed"] * r["effectiveGasPrice"] for r in receipts)
 
 

@@ -18,7 +18,8 @@ times its price, in USD at the oracle's answer.
 The chain follows the backtest: a block is mined whenever the backtest clock has
 moved ``block_time_s`` past the last one, at the matching time (the chain's clock
 starts where it stood at deployment; block times advance by the backtest's
-elapsed seconds). Before each swap, the oracle is posted the market's mid when the
+elapsed seconds; each transaction's block comes at least a second after the last,
+so the chain may run a few seconds ahead, never behind by more than ``block_time_s``). Before each swap, the oracle is posted the market's mid when the
 oracle's deviation-plus-heartbeat rule says it is due, and, with ``arbitrage``, an
 arbitrageur's swap brings the pool's price back to the market's mid (the pool
 would otherwise drift away from the simulated market it stands for).

@@ -58,7 +58,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
 
@@ -112,7 +112,6 @@ class _Sent:
     coin_units: int
     bound_units: int  # max_in (buy) or min_out (sell), USD base units
     sent_ns: int
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class ChainPoolVenue:
@@ -206,7 +205,7 @@ class ChainPoolVenue:
         return Decimal(wei).scaleb(-18) * self.native_price_usd(block)[0]
 
     def gas_estimate_usd(self) -> float:
-        """Return what one swap's gas costs now, USD: the last swap's gas (else ``swap_gas_units``) at the node's gas price."""
+        """Return one swap's gas cost now, USD: the last swap's gas (else ``swap_gas_units``) at the node's gas price."""
         gas = next((int(f.raw["swap_gas_used"]) for f in reversed(self._fills) if f.raw), self.swap_gas_units)
         return float(self._usd_of_wei(gas * int(self.chain.w3.eth.gas_price)))
 
@@ -322,8 +321,8 @@ class ChainPoolVenue:
         detail = []
         for tx_hash in tx_hashes:
             receipt = None if tx_hash is None else self._receipt_now(tx_hash)
-            if receipt is not None:
-                detail.append({"tx": Web3.to_hex(tx_hash), "gas_used": int(receipt["gasUsed"]),  # type: ignore[union-attr]
+            if tx_hash is not None and receipt is not None:
+                detail.append({"tx": Web3.to_hex(tx_hash), "gas_used": int(receipt["gasUsed"]),
                                "effective_gas_price_wei": int(receipt["effectiveGasPrice"])})
         wei = sum(d["gas_used"] * d["effective_gas_price_wei"] for d in detail)
         return {"gas_used": sum(d["gas_used"] for d in detail), "gas_wei": wei, "transactions": detail}
