@@ -94,9 +94,9 @@ class KeeperConfig(StrictModel):
     confirmations : int, blocks that must hold a transaction (its own included) before it counts as final, >= 1
     stuck_after_blocks : int, blocks after sending without a receipt before the transaction is replaced, >= 1
     fee_bump_bps : int, the least raise of both the max fee and the tip in a replacement, bps (>= 1000; 1250 is 12.5%)
-    priority_fee_gwei : float, the tip offered, gwei per gas, when the fee history gives none (or is not used)
-    fee_history_blocks : int, blocks of ``eth_feeHistory`` whose median tip is offered; 0 always offers
-        ``priority_fee_gwei``
+    priority_fee_gwei : float, the least tip offered, gwei per gas (all of it when the history gives none)
+    fee_history_blocks : int, blocks of ``eth_feeHistory`` whose median tip is offered when above
+        ``priority_fee_gwei``; 0 always offers ``priority_fee_gwei``
     fee_history_percentile : float, the percentile of each block's tips read from the history, in [0, 100]
     max_fee_gwei : float or None, the most ever offered per gas, gwei (None: no cap)
     gas_limit_margin : float, gas limit sent over the node's estimate, >= 1
@@ -144,6 +144,7 @@ class KeeperDecision:
     deviation_coin, trade_coin : float, net delta - target and the trade to send, coin
     gas : int, ``eth_estimateGas`` of the vault's single rebalance, gas units (0 when not estimated)
     gas_price_wei : int, the effective price expected per gas, wei
+    l1_fee_wei : int, the OP-stack L1 data fee expected (0 without ``l2``), wei
     gas_cost_usd : float, gas and L1 data fee, USD
     cost_usd : float, gas cost plus the pool's fee on the trade, USD
     benefit_usd : float, certainty equivalent of the delta risk removed, USD
@@ -161,6 +162,7 @@ class KeeperDecision:
     trade_coin: float
     gas: int
     gas_price_wei: int
+    l1_fee_wei: int
     gas_cost_usd: float
     cost_usd: float
     benefit_usd: float
@@ -343,6 +345,13 @@ class Keeper:
         """Return the transactions not yet final: nonce -> vaults."""
         return {nonce: flight.vaults for nonce, flight in self._in_flight.items()}
 
+    @property
+    def awaiting_receipt(self) -> dict[int, str]:
+        """Return the transactions sent and not yet seen in a block: nonce -> the latest hash (0x-hex)."""
+        return {
+            nonce: "0x" + flight.hashes[-1].hex() for nonce, flight in self._in_flight.items() if flight.receipt is None
+        }
+
     # --------------------------------------------------------------- reading
 
     def _checks(self, block: int) -> list[VaultCheck]:
@@ -362,7 +371,7 @@ class Keeper:
                 history = self.chain.w3.eth.fee_history(
                     config.fee_history_blocks, block["number"], [config.fee_history_percentile]
                 )
-                tip = priority_fee_from_history_wei(history.get("reward") or [], tip)
+                tip = max(tip, priority_fee_from_history_wei(history.get("reward") or [], tip))
             except (Web3Exception, ValueError, NotImplementedError) as error:
                 logger.debug("eth_feeHistory unavailable (%s): configured tip %d wei", error, tip)
         cap = None if config.max_fee_gwei is None else round(config.max_fee_gwei * WEI_PER_GWEI)
@@ -445,7 +454,7 @@ class Keeper:
                 spot_usd=spot_usd, oracle_round=self.oracle_round_,
             )  # fmt: skip
             if check.vault in busy:
-                self._record(KeeperDecision(act=False, reason="a rebalance is in flight", gas=0, gas_price_wei=0,
+                self._record(KeeperDecision(act=False, reason="a rebalance is in flight", gas=0, gas_price_wei=0, l1_fee_wei=0,
                                             gas_cost_usd=0.0, cost_usd=0.0, benefit_usd=0.0, **base))  # type: ignore[arg-type]
                 continue
             info = self._vault_info(vault)
@@ -459,7 +468,7 @@ class Keeper:
             except _REVERTS as error:
                 reason = revert_reason(error) or "(no reason)"
                 self._record(KeeperDecision(act=False, reason=f"would revert: {reason}", gas=0,
-                                            gas_price_wei=gas_price, gas_cost_usd=0.0, cost_usd=0.0,
+                                            gas_price_wei=gas_price, l1_fee_wei=0, gas_cost_usd=0.0, cost_usd=0.0,
                                             benefit_usd=benefit, **base))  # type: ignore[arg-type]
                 continue
             l1_fee = self._l1_fee_wei(
@@ -479,7 +488,7 @@ class Keeper:
                 act, reason = True, f"worth it: {numbers}"
             else:
                 act, reason = False, f"cost above benefit: {numbers}"
-            self._record(KeeperDecision(act=act, reason=reason, gas=gas, gas_price_wei=gas_price,
+            self._record(KeeperDecision(act=act, reason=reason, gas=gas, gas_price_wei=gas_price, l1_fee_wei=l1_fee,
                                         gas_cost_usd=gas_cost, cost_usd=cost, benefit_usd=benefit,
                                         **base))  # type: ignore[arg-type]
             if act:
