@@ -26,7 +26,11 @@ def _backtest(**execution: object):
 AC_PACING = {"almgren_chriss": {"interval_s": 10.0, "vol": 0.6, "risk_aversion_per_usd": 1e-4}}
 
 
-@pytest.mark.parametrize("execution", [{}, {"slices": 3, "interval_s": 20.0, "order_latency_ms": 50.0}, AC_PACING])
+PASSIVE = {"slices": 3, "interval_s": 20.0, "passive_s": 10.0}
+
+
+@pytest.mark.parametrize("execution", [{}, {"slices": 3, "interval_s": 20.0, "order_latency_ms": 50.0}, AC_PACING,
+                                       PASSIVE])
 def test_the_books_fills_are_the_exchanges_fills(execution: dict[str, object]) -> None:
     backtest = _backtest(**execution)
     engine = build_engine(backtest, backtest.variants[0])

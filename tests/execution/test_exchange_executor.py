@@ -13,7 +13,7 @@ from hedgekeeper.execution.exchange_executor import ExchangeExecutor
 from hedgekeeper.execution.fees import FeeSchedule, VenueFees
 from hedgekeeper.execution.order_manager import OrderManager
 from hedgekeeper.execution.pacing import TwapPacing
-from hedgekeeper.market.events import BookUpdate
+from hedgekeeper.market.events import BookUpdate, Trade
 from hedgekeeper.market.order_book import OrderBook
 from hedgekeeper.portfolio.instruments import InstrumentRegistry
 from hedgekeeper.venues.simulated.config import SimulatedExchangeConfig
@@ -39,11 +39,12 @@ class Market:
                                          **executor)
         self.feed(SNAPSHOT)
 
-    def feed(self, event: BookUpdate) -> None:
+    def feed(self, event: BookUpdate | Trade) -> None:
         self.clock.advance_to(event.ts_ns)
         self.clock.fire_due()
         self.core.on_market_event(event)
-        self.book.apply(event)
+        if isinstance(event, BookUpdate):
+            self.book.apply(event)
 
 
 def test_a_hedge_at_once_walks_the_book_and_pays_the_taker_fee() -> None:
@@ -95,3 +96,20 @@ def test_with_latency_the_fills_arrive_on_a_later_poll() -> None:
     fills = market.executor.poll(6)
     assert [f.record.size_contracts for f in fills] == [1.0] and not market.executor.working("BTC")
     assert market.executor.poll(7) == []  # reported once
+
+
+def test_a_passive_slice_rests_at_the_bid_earns_the_maker_fee_and_its_rest_is_taken_when_due() -> None:
+    market = Market(passive_ns=10)
+    assert market.executor.execute(PERP, 1.0, market.book, now_ns=1) == []  # resting behind 1.0 at 99,999.5
+    market.feed(Trade(5, PERP.instrument_id, 99_999.5, 1.5, -1))  # a seller takes the 1.0 ahead and 0.5 of ours
+    passive = market.executor.poll(5)
+    assert [(f.record.price_usd, f.record.size_contracts) for f in passive] == [(99_999.5, 0.5)]
+    assert passive[0].record.fee_usd == pytest.approx(0.0002 * 0.5 * 99_999.5)  # maker
+    assert market.executor.working("BTC")
+    market.clock.advance_to(11)
+    taken = market.executor.poll(11)  # the rest is cancelled and taken at the ask
+    assert [(f.record.price_usd, f.record.size_contracts) for f in taken] == [(100_000.5, 0.5)]
+    assert taken[0].record.fee_usd == pytest.approx(0.0005 * 0.5 * 100_000.5)  # taker
+    assert not market.executor.working("BTC")
+    statuses = sorted(order.status.value for order in market.executor.orders.orders.values())
+    assert statuses == ["cancelled", "filled"]

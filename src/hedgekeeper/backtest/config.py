@@ -128,6 +128,8 @@ class ExecutionConfig(StrictModel):
     interval_s : seconds between TWAP slices
     almgren_chriss : pace hedges on the Almgren-Chriss trajectory instead of a TWAP, or none
     protection_bps : how far through the mid a child's limit price goes, basis points
+    passive_s : seconds each slice rests as a post-only order at the touch before its rest
+        is taken (0: every child takes liquidity at once)
     order_latency_ms : milliseconds from sending an order to its arrival at the exchange
     safety : the safety limits (``execution/safety.py``), or none
     """
@@ -136,6 +138,7 @@ class ExecutionConfig(StrictModel):
     interval_s: float = pydantic.Field(0.0, ge=0.0)
     almgren_chriss: AlmgrenChrissConfig | None = None
     protection_bps: float = pydantic.Field(50.0, gt=0.0)
+    passive_s: float = pydantic.Field(0.0, ge=0.0)
     order_latency_ms: float = pydantic.Field(0.0, ge=0.0)
     safety: SafetyLimits | None = None
 

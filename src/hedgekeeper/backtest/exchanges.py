@@ -72,7 +72,7 @@ def simulated_execution(
                           pre_trade_check=check)
     executor = ExchangeExecutor(
         orders, book.registry, _BooksByInstrument(order_books, instrument_books), pacing=settings.pacing(),
-        protection_bps=settings.protection_bps,
+        protection_bps=settings.protection_bps, passive_ns=int(settings.passive_s * 1e9),
     )
     core_of = {instrument.instrument_id: cores[instrument.venue] for ins in by_venue.values() for instrument in ins}
 

@@ -8,7 +8,11 @@ For each hedge (an instrument and a signed number of contracts) the executor
 2. sends each slice when due as an immediate-or-cancel limit order priced
    ``protection_bps`` through the mid, so it takes what the book offers up to that
    price and never more, through the ``OrderManager`` (safety limits first, retries
-   that never duplicate, every transition recorded);
+   that never duplicate, every transition recorded). With ``passive_ns`` > 0 a slice
+   first rests as a post-only order at the best price of its own side (the bid for
+   a buy), earning the maker fee if the market comes to it; ``passive_ns`` later the
+   part still unfilled is cancelled and taken with an immediate-or-cancel order, so
+   the hedge never falls more than one slice behind its schedule;
 3. reports every fill the venue makes for the account, as the engine books it: our
    children's fills and anything else the venue did to the account (a liquidation),
    each exactly once.
@@ -47,8 +51,9 @@ class _Parent:
     instrument: Instrument
     side: Side
     arrival_mid_usd: float
-    schedule: list[tuple[int, Decimal]]  # (due ns, contracts due by then in all), in time order
+    schedule: list[tuple[int, bool, Decimal]]  # (due ns, rest passively?, contracts due by then in all), in order
     children: list[str] = field(default_factory=list)  # client order ids
+    resting: list[str] = field(default_factory=list)  # passive children not yet cancelled
 
 
 @dataclass
@@ -62,6 +67,8 @@ class ExchangeExecutor:
     books : the order books by instrument id (the engine's), for the mid at each slice
     pacing : how each hedge is cut into slices over time (default: all at once)
     protection_bps : how far through the mid a child's limit price goes, basis points
+    passive_ns : how long each slice rests as a post-only order at the touch before its
+        rest is taken, ns (0: every child takes liquidity at once)
     """
 
     orders: OrderManager
@@ -69,6 +76,7 @@ class ExchangeExecutor:
     books: Mapping[str, OrderBook]
     pacing: Pacing = field(default_factory=TwapPacing)
     protection_bps: float = 50.0
+    passive_ns: int = 0
     _parents: list[_Parent] = field(default_factory=list, init=False)
     _parent_of: dict[str, _Parent] = field(default_factory=dict, init=False)
     _loop: asyncio.AbstractEventLoop = field(default_factory=asyncio.new_event_loop, init=False, repr=False)
@@ -86,11 +94,13 @@ class ExchangeExecutor:
                            instrument.instrument_id, size_contracts)
             return []
         side = Side.of(size_contracts)
-        schedule = self.pacing.schedule(instrument, side, quantity, book, now_ns)
         due, cumulative = [], Decimal(0)
-        for piece in schedule:
+        for piece in self.pacing.schedule(instrument, side, quantity, book, now_ns):
             cumulative += piece.size_coin
-            due.append((piece.ts_ns, cumulative))
+            if self.passive_ns > 0:
+                due.append((piece.ts_ns, True, cumulative))
+            due.append((piece.ts_ns + self.passive_ns, False, cumulative))
+        due.sort(key=lambda entry: entry[:2])  # at one time, take what is late before resting the next slice
         self._parents.append(_Parent(instrument, side, book.mid_usd, due))
         return self.poll(now_ns)
 
@@ -99,11 +109,14 @@ class ExchangeExecutor:
         if any(not self.orders.orders[child].status.is_terminal for p in self._parents for child in p.children):
             self._loop.run_until_complete(self.orders.reconcile())
         for parent in self._parents:
-            target = None
+            due = []
             while parent.schedule and parent.schedule[0][0] <= now_ns:
-                target = parent.schedule.pop(0)[1]
-            if target is not None:
-                self._send(parent, target, now_ns)
+                due.append(parent.schedule.pop(0))
+            takes = [entry for entry in due if not entry[1]]
+            if takes:  # only the latest target to take matters
+                self._send(parent, takes[-1][2], now_ns, passive=False)
+            if due and due[-1][1]:
+                self._send(parent, due[-1][2], now_ns, passive=True)
         fills = self._fills.new(self._arrival_mid)
         self._parents = [parent for parent in self._parents if not self._done(parent)]
         return fills
@@ -119,31 +132,45 @@ class ExchangeExecutor:
     def _done(self, parent: _Parent) -> bool:
         return not parent.schedule and all(self.orders.orders[child].status.is_terminal for child in parent.children)
 
-    def _send(self, parent: _Parent, target: Decimal, now_ns: int) -> None:
-        """Send what brings the parent's filled and working contracts up to ``target``."""
+    def _cancel_resting(self, parent: _Parent) -> set[str]:
+        """Cancel the parent's resting passive children; return their ids (their rest no longer counts)."""
+        cancelled = set(parent.resting)
+        for child in parent.resting:
+            self._loop.run_until_complete(self.orders.cancel(child))
+        parent.resting.clear()
+        return cancelled
+
+    def _send(self, parent: _Parent, target: Decimal, now_ns: int, *, passive: bool) -> None:
+        """Send what brings the parent's filled and working contracts up to ``target``, resting or taking."""
         instrument = parent.instrument
+        cancelled = self._cancel_resting(parent)
         children = [self.orders.orders[child] for child in parent.children]
-        committed = sum((child.filled_quantity + child.remaining_quantity for child in children), Decimal(0))
+        committed = sum((child.filled_quantity + (0 if child.client_order_id in cancelled else
+                                                  child.remaining_quantity) for child in children), Decimal(0))
         contracts = target - committed
         book = self.books.get(instrument.instrument_id)
         mid_usd = None if book is None else book.mid_usd
-        if contracts < max(instrument.min_size, instrument.lot_size) or mid_usd is None:
+        touch_usd = None if book is None else (book.best_bid_usd if parent.side is Side.BUY else book.best_ask_usd)
+        if contracts < max(instrument.min_size, instrument.lot_size) or mid_usd is None or touch_usd is None:
             if contracts > 0:
                 logger.warning("%s: %s contracts not sent at %d (below the minimum or no mid)",
                                instrument.instrument_id, contracts, now_ns)
             return
         through = 1.0 + parent.side.sign * self.protection_bps * 1e-4
+        price_usd, time_in_force = (touch_usd, TimeInForce.POST_ONLY) if passive else (mid_usd * through,
+                                                                                       TimeInForce.IOC)
         request = OrderRequest(
             client_order_id=self.orders.next_client_order_id(), instrument_id=instrument.instrument_id,
             side=parent.side, quantity=instrument.make_qty(contracts, round_down=True), order_type=OrderType.LIMIT,
-            price=instrument.make_price(mid_usd * through, round_down=parent.side is Side.BUY),
-            time_in_force=TimeInForce.IOC,
+            price=instrument.make_price(price_usd, round_down=parent.side is Side.BUY),
+            time_in_force=time_in_force,
         )
+        if passive:
+            parent.resting.append(request.client_order_id)
         parent.children.append(request.client_order_id)
         self._parent_of[request.client_order_id] = parent
         order = self._loop.run_until_complete(self.orders.submit(instrument.venue, request))
-        if order.status.is_terminal and order.remaining_quantity == 0 and order.filled_quantity < contracts \
-                and not parent.schedule:
+        if not passive and order.status.is_terminal and order.filled_quantity < contracts and not parent.schedule:
             logger.warning("%s: %s of %s contracts left unfilled within %g bps (%s)", instrument.instrument_id,
                            contracts - order.filled_quantity, contracts, self.protection_bps,
                            order.reason or order.status.value)
