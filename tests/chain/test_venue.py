@@ -121,7 +121,8 @@ def test_a_buy_then_a_sell_fill_with_the_pools_exact_amounts_and_pay_gas_in_usd(
     assert after[:2] == (before[0] - usd_in, before[1] + 2 * 10**18)
     assert gas_wei == _gas_wei(chain, fill.raw) > 0 and len(fill.raw["transactions"]) == 2  # approve + swap
     assert fill.fee.currency == "USDC" and fill.fee.amount == Decimal(gas_wei) / 10**18 * Decimal(3000)
-    assert fill.ts_ns == START_NS
+    assert fill.ts_ns == START_NS and fill.raw["oracle_answer"] == 3000 * 10**8
+    assert fill.raw["gas_used"] == sum(t["gas_used"] for t in fill.raw["transactions"]) > fill.raw["swap_gas_used"]
 
     model = _model(system)
     usd_out = model.amount_out(10**18, zero_for_one=coin0)

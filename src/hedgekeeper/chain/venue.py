@@ -195,11 +195,16 @@ class ChainPoolVenue:
         usd_per_coin = raw if self.tokens.coin_is_token0 else 1.0 / raw
         return usd_per_coin * 10.0 ** (self.tokens.coin_decimals - self.tokens.usd_decimals)
 
-    def native_price_usd(self, block: int | str = "latest") -> tuple[Decimal, int, int]:
-        """Return the oracle's price of the native coin at ``block``: USD per coin, its raw answer and round id."""
-        round_id, answer, _, _, _ = self.oracle.functions.latestRoundData().call(block_identifier=block)
+    def native_price_usd(self, block: int | str = "latest") -> tuple[Decimal, int, int, int]:
+        """Return the oracle's price of the native coin at ``block``.
+
+        Returns
+        -------
+        (Decimal USD per coin, int raw answer, int round id, int the answer's updatedAt in unix seconds)
+        """
+        round_id, answer, _, updated_at, _ = self.oracle.functions.latestRoundData().call(block_identifier=block)
         decimals = int(self.oracle.functions.decimals().call(block_identifier=block))
-        return Decimal(int(answer)).scaleb(-decimals), int(answer), int(round_id)
+        return Decimal(int(answer)).scaleb(-decimals), int(answer), int(round_id), int(updated_at)
 
     def _usd_of_wei(self, wei: int, block: int | str = "latest") -> Decimal:
         return Decimal(wei).scaleb(-18) * self.native_price_usd(block)[0]
@@ -335,12 +340,13 @@ class ChainPoolVenue:
             return known
         block = int(receipt["blockNumber"])
         gas = self._gas_of(sent.approve_tx, sent.swap_tx)
-        price_usd, answer, round_id = self.native_price_usd(block)
+        price_usd, answer, round_id, updated_at_s = self.native_price_usd(block)
         fee_usd = Decimal(gas["gas_wei"]).scaleb(-18) * price_usd
         block_ts = int(self.chain.w3.eth.get_block(block)["timestamp"])
         raw = {"tx": Web3.to_hex(sent.swap_tx), "block": block, "block_timestamp_s": block_ts, **gas,
                "swap_gas_used": int(receipt["gasUsed"]), "effective_gas_price_wei": int(receipt["effectiveGasPrice"]),
-               "oracle_answer": answer, "oracle_round": round_id, "gas_price_usd_per_coin": str(price_usd),
+               "oracle_answer": answer, "oracle_round": round_id, "oracle_updated_at_s": updated_at_s,
+               "gas_price_usd_per_coin": str(price_usd),
                "bound_units": sent.bound_units}
         if receipt["status"] != 1:
             self.gas_spent_usd += fee_usd
