@@ -13,6 +13,7 @@ joblib pickle: load only files you wrote.
 
 from __future__ import annotations
 
+import math
 import platform
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -102,7 +103,8 @@ class GateModel:
             random_state=self.random_state, n_jobs=1, deterministic=True, force_row_wise=True, verbose=-1,
             importance_type="gain",
         ).fit(features[:split], labels[:split])
-        self.calibrated_ = CalibratedClassifierCV(FrozenEstimator(self.classifier_), method=self.calibration)
+        self.calibrated_ = CalibratedClassifierCV(FrozenEstimator(self.classifier_), method=self.calibration,
+                                                  ensemble=False)
         self.calibrated_.fit(features[split:], labels[split:])
         gains = np.asarray(self.classifier_.feature_importances_, dtype=np.float64)
         self.feature_importances_ = gains / gains.sum() if gains.sum() > 0 else gains
@@ -114,9 +116,19 @@ class GateModel:
         return self.calibrated_.predict_proba(np.asarray(X, dtype=np.float64))
 
     def defer_probability(self, features: Mapping[str, float]) -> float:
-        """Return the calibrated probability that deferring is better, for one row of named features."""
+        """Return the calibrated probability that deferring is better, for one row of named features.
+
+        The same number as ``predict_proba``, computed without scikit-learn's input
+        checks (the gate asks at every tick outside the band): the booster's raw
+        score (log-odds, what scikit-learn calibrates: the classifier's
+        ``decision_function``), then the fitted calibrator's map.
+        """
         row = np.array([[features[name] for name in self.feature_names]], dtype=np.float64)
-        return float(self.predict_proba(row)[0, 1])
+        raw = float(self.classifier_.booster_.predict(row, raw_score=True, num_threads=1)[0])
+        calibrator = self.calibrated_.calibrated_classifiers_[0].calibrators[0]
+        if self.calibration == "isotonic":
+            return float(np.interp(raw, calibrator.X_thresholds_, calibrator.y_thresholds_))
+        return float(1.0 / (1.0 + math.exp(calibrator.a_ * raw + calibrator.b_)))
 
 
 @dataclass(frozen=True)

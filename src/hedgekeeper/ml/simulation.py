@@ -54,9 +54,9 @@ def spiky_events(
     vol: float = 0.5,
     jump_rate_per_day: float = 2.0,
     jump_vol_log: float = 0.01,
-    spike_rate_per_day: float = 12.0,
-    spike_vol_log: float = 0.012,
-    spike_half_life_s: float = 600.0,
+    spike_rate_per_day: float = 24.0,
+    spike_vol_log: float = 0.015,
+    spike_half_life_s: float = 180.0,
     spread_bps: float = 2.0,
     stream: str = "BTCUSD.SIM",
 ) -> list[MarketEvent]:
