@@ -23,6 +23,7 @@ from hedgekeeper.execution.order_manager import OrderManager, RetryPolicy
 from hedgekeeper.execution.routing import RouteLeg
 from hedgekeeper.portfolio.instruments import Instrument, InstrumentKind, Settlement
 from hedgekeeper.venues.amm.constant_product import ConstantProductPool
+from hedgekeeper.venues.base import Venue
 from hedgekeeper.venues.orders import OrderRequest, OrderStatus, OrderType, Side, TimeInForce
 
 TRADER, ATTACKER = 3, 6  # the chain's accounts (conftest: 0 deploys, 1 keeps)
@@ -157,6 +158,7 @@ def test_a_limit_beyond_the_price_reverts_and_moves_nothing(system: DeployedSyst
 
 def test_a_request_that_would_rest_is_refused_before_anything_is_sent(system: DeployedSystem) -> None:
     venue = _venue(system)
+    assert isinstance(venue, Venue) and asyncio.run(venue.instruments()) == [ETH]
     nonce = system.chain.w3.eth.get_transaction_count(venue.account)
     with pytest.raises(InvalidOrder, match="cannot rest"):
         asyncio.run(venue.place(_order("gtc", Side.BUY, "1", price=3100.0, tif=TimeInForce.GTC)))
