@@ -15,6 +15,7 @@ from rich.table import Table
 
 from hedgekeeper.chain.cli import chain_app
 from hedgekeeper.errors import ConfigError, HedgekeeperError
+from hedgekeeper.ml.cli import register as register_ml
 from hedgekeeper.policy.risk_profile import RiskProfile, load_risk_profile
 from hedgekeeper.portfolio.config import load_book
 from hedgekeeper.portfolio.liquidation import LiquidationDistance, LiquidationStatus
@@ -28,6 +29,7 @@ app = typer.Typer(
     rich_markup_mode="markdown",
 )
 app.add_typer(chain_app, name="chain")
+register_ml(app)
 
 _MEASURES = {
     "delta_coin": "delta coin",

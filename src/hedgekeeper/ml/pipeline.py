@@ -1,0 +1,373 @@
+"""``hedgekeeper train`` and ``hedgekeeper evaluate``: the ``[ml]`` file, training, the out-of-sample frontier.
+
+One TOML file names the data, the book, the labels, the model and the policies::
+
+    [ml]
+    name = "gate-simulated"
+    output_dir = "results/ml"         # report: <output_dir>/<name>/report.html
+    model_path = "models/gate-simulated.joblib"
+    seed = 7                          # simulated paths and the model's seed
+    step_s = 60                       # seconds between decisions
+
+    [ml.data]
+    source = "simulated"              # simulated: spiky paths; recorded: a replay scenario
+    train_paths = 2                   # simulated: paths to train on
+    test_paths = 1                    # simulated: other paths to evaluate on
+    days = 20                         # simulated: days per path
+    # scenario = "gemini-btcusd-2021-03-16-30d"   # recorded
+    # train_fraction = 0.5                         # recorded: the first half trains, the rest tests
+
+    [ml.book]                         # short 30-day at-the-money calls hedged with a perpetual
+    n_options = 25
+    vol = 0.6                         # implied vol the book is marked at, annualised
+    leverage = 2.0                    # gross notional over collateral at the start
+
+    [ml.labels]
+    kind = "persisted"                # persisted: the deviation went away; value: cost + risk penalty
+    horizon_steps = 15
+    risk_aversion_per_usd = 1e-4      # value labels only
+    counterfactual_steps = 10
+
+    [ml.training]
+    n_splits = 4                      # walk-forward folds
+    embargo_s = 3600
+    n_estimators = 200
+    learning_rate = 0.05
+    num_leaves = 15
+    calibration = "isotonic"
+
+    [ml.policies]
+    family = "threshold"              # or whalley_wilmott
+    parameters = [0.2, 0.35, 0.5, 0.7, 1.0, 1.4, 2.0]  # band half-widths (coin) or risk aversions (per USD)
+    train_parameters = [0.25, 0.5, 1.0]                # the static policies whose decisions train the model
+    gated_parameters = [0.2, 0.35, 0.5, 0.7]
+    defer_probabilities = [0.6, 0.8]
+
+    [ml.gate]                         # the limits of every gated variant (see policy/ml_gate.py)
+    max_deferral_s = 900
+    outer_band_multiple = 2.0
+    min_liquidation_distance = 0.10
+    max_leverage = 8.0
+
+    [ml.hard_limits]                  # HardLimits around every policy
+    min_liquidation_distance = 0.05
+    max_leverage = 10.0
+
+Training uses the training period only; evaluation runs every policy, static and
+gated, on the test period only (other simulated paths, or the later part of the
+recording): out of sample.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pydantic
+
+from hedgekeeper.config import StrictModel, validate_table
+from hedgekeeper.ml.evaluation import (
+    PolicyPoint,
+    calibration_figure,
+    evaluate_policies,
+    feature_importance_figure,
+    figure_html,
+    frontier_points,
+    savings_at_equal_error,
+    table_html,
+    write_ml_report,
+)
+from hedgekeeper.ml.features import FEATURES
+from hedgekeeper.ml.model import SavedModel, load_model, save_model
+from hedgekeeper.ml.simulation import (
+    DeferralLimits,
+    HedgingTask,
+    at_the_money_book,
+    market_path,
+    recorded_events,
+    spiky_events,
+)
+from hedgekeeper.ml.training import Samples, TrainingResult, gate_samples, train_gate
+from hedgekeeper.policy.base import Policy
+from hedgekeeper.policy.config import build_policy, load_policy_config
+from hedgekeeper.policy.risk_profile import load_risk_profile
+
+NS_PER_SECOND = 1_000_000_000
+WIDE_BAND_COIN = 1e6  # Whalley-Wilmott runs: the profile's band is no limit
+
+
+class DataConfig(StrictModel):
+    """``[ml.data]``: simulated paths (``train_paths``, ``test_paths``, ``days``) or a recorded ``scenario``."""
+
+    source: Literal["simulated", "recorded"]
+    train_paths: int = pydantic.Field(2, ge=1)
+    test_paths: int = pydantic.Field(1, ge=1)
+    days: float = pydantic.Field(20.0, gt=0)
+    scenario: str | None = None
+    train_fraction: float = pydantic.Field(0.5, gt=0, lt=1)
+
+    @pydantic.model_validator(mode="after")
+    def _scenario_for_recorded(self) -> DataConfig:
+        if (self.source == "recorded") != (self.scenario is not None):
+            raise ValueError("scenario is required with source = 'recorded' and refused otherwise")
+        return self
+
+
+class BookConfig(StrictModel):
+    """``[ml.book]``: calls sold (coin), implied vol (annualised), leverage at the start."""
+
+    n_options: float = pydantic.Field(25.0, gt=0)
+    vol: float = pydantic.Field(0.6, gt=0)
+    leverage: float = pydantic.Field(2.0, gt=0)
+
+
+class LabelConfig(StrictModel):
+    """``[ml.labels]`` (see ``ml/labels.py``)."""
+
+    kind: Literal["value", "persisted"] = "persisted"
+    horizon_steps: int = pydantic.Field(15, ge=1)
+    risk_aversion_per_usd: float = pydantic.Field(1e-4, ge=0)
+    counterfactual_steps: int = pydantic.Field(10, ge=0)
+
+
+class TrainingConfig(StrictModel):
+    """``[ml.training]``: walk-forward folds, embargo (s) and ``GateModel`` parameters."""
+
+    n_splits: int = pydantic.Field(4, ge=1)
+    embargo_s: float = pydantic.Field(3600.0, ge=0)
+    n_estimators: int = pydantic.Field(200, ge=1)
+    learning_rate: float = pydantic.Field(0.05, gt=0)
+    num_leaves: int = pydantic.Field(15, ge=2)
+    min_child_samples: int = pydantic.Field(40, ge=1)
+    calibration: Literal["isotonic", "sigmoid"] = "isotonic"
+
+
+class PoliciesConfig(StrictModel):
+    """``[ml.policies]``: the family, its static sweep, the settings that train, the gated sweep."""
+
+    family: Literal["threshold", "whalley_wilmott"]
+    parameters: tuple[pydantic.PositiveFloat, ...] = pydantic.Field(min_length=2)
+    train_parameters: tuple[pydantic.PositiveFloat, ...] = pydantic.Field(min_length=1)
+    gated_parameters: tuple[pydantic.PositiveFloat, ...] = pydantic.Field(min_length=1)
+    defer_probabilities: tuple[float, ...] = pydantic.Field(min_length=1)
+
+    @pydantic.field_validator("defer_probabilities")
+    @classmethod
+    def _probabilities(cls, values: tuple[float, ...]) -> tuple[float, ...]:
+        if not all(0.0 < value <= 1.0 for value in values):
+            raise ValueError(f"every defer probability must be in (0, 1], got {list(values)}")
+        return values
+
+
+class GateLimitsConfig(StrictModel):
+    """``[ml.gate]``: the limits of the gated variants (``[policy.ml_gate]`` less the model and probability)."""
+
+    max_deferral_s: float = pydantic.Field(900.0, gt=0)
+    outer_band_multiple: float = pydantic.Field(2.0, ge=1)
+    min_liquidation_distance: float = pydantic.Field(0.10, ge=0, lt=1)
+    max_leverage: float = pydantic.Field(8.0, gt=0)
+
+
+class HardLimitsTable(StrictModel):
+    """``[ml.hard_limits]``: the ``HardLimits`` around every policy."""
+
+    min_liquidation_distance: float = pydantic.Field(0.05, ge=0, lt=1)
+    max_leverage: float = pydantic.Field(10.0, gt=0)
+
+
+class MLConfig(StrictModel):
+    """The ``[ml]`` table (see the module docstring)."""
+
+    name: str
+    output_dir: Path = Path("results/ml")
+    model_path: Path
+    seed: int = 7
+    step_s: float = pydantic.Field(60.0, gt=0)
+    data: DataConfig
+    book: BookConfig = BookConfig()
+    labels: LabelConfig = LabelConfig()
+    training: TrainingConfig = TrainingConfig()
+    policies: PoliciesConfig
+    gate: GateLimitsConfig = GateLimitsConfig()
+    hard_limits: HardLimitsTable = HardLimitsTable()
+
+
+def load_ml_config(source: str | Path | dict) -> MLConfig:
+    """Return the ``[ml]`` table of a TOML file (or the table), validated; ``ConfigError`` names a bad field."""
+    return validate_table(MLConfig, source, prefix="ml", what="ML gate settings")
+
+
+def _task(name: str, events, config: MLConfig, start: int = 0, stop: int | None = None) -> HedgingTask:  # noqa: ANN001
+    path = market_path(events, step_s=config.step_s)
+    path = path.window(start, len(path.ts_ns) if stop is None else stop)
+    book = config.book
+    return HedgingTask(name, path, at_the_money_book(path, n_options=book.n_options, vol=book.vol,
+                                                     leverage=book.leverage))
+
+
+def build_tasks(config: MLConfig, progress: Callable[[str], None] | None = None) -> tuple[list[HedgingTask], list[HedgingTask]]:
+    """Return the training and the test tasks: separate simulated paths, or the two parts of a recording."""
+    data = config.data
+    say = progress or (lambda _: None)
+    if data.source == "simulated":
+        rng = np.random.default_rng(config.seed)
+        tasks = []
+        for number in range(data.train_paths + data.test_paths):
+            tasks.append(_task(f"simulated-{number + 1}", spiky_events(rng, days=data.days, step_s=config.step_s), config))
+            say(f"simulated path {number + 1} of {data.train_paths + data.test_paths}: {len(tasks[-1].path.ts_ns):,d} steps")
+        return tasks[:data.train_paths], tasks[data.train_paths:]
+    assert data.scenario is not None
+    whole = market_path(recorded_events(data.scenario), step_s=config.step_s)
+    split = int(len(whole.ts_ns) * data.train_fraction)
+    say(f"{data.scenario}: {len(whole.ts_ns):,d} steps, training on the first {split:,d}")
+    book = config.book
+
+    def part(name: str, start: int, stop: int) -> HedgingTask:
+        path = whole.window(start, stop)
+        return HedgingTask(name, path, at_the_money_book(path, n_options=book.n_options, vol=book.vol,
+                                                         leverage=book.leverage))
+
+    return [part(f"{data.scenario}:train", 0, split)], [part(f"{data.scenario}:test", split, len(whole.ts_ns))]
+
+
+def _policy_table(config: MLConfig, parameter: float, gate: dict | None) -> dict:
+    table: dict = {"kind": config.policies.family, "hedge_to": "edge",
+                   "hard_limits": config.hard_limits.model_dump()}
+    if config.policies.family == "threshold":
+        table["threshold"] = {}
+    else:
+        table["whalley_wilmott"] = {"risk_aversion_per_usd": parameter}
+    if gate is not None:
+        table["ml_gate"] = gate
+    return table
+
+
+def make_policy(config: MLConfig, parameter: float, gate: dict | None = None) -> Policy:
+    """Return the family's policy at ``parameter`` (in ``HardLimits``; gated with the ``[policy.ml_gate]`` table ``gate``)."""
+    width = parameter if config.policies.family == "threshold" else WIDE_BAND_COIN
+    profile = load_risk_profile({"BTC": {"delta_coin": {"target": 0.0, "width": width}}})
+    return build_policy(load_policy_config(_policy_table(config, parameter, gate)), profile)
+
+
+def train(config: MLConfig, progress: Callable[[str], None] | None = None,
+          tasks: list[HedgingTask] | None = None) -> TrainingResult:
+    """Build the training samples, score the model walk-forward, fit it, save it to ``model_path``."""
+    say = progress or (lambda _: None)
+    train_tasks = build_tasks(config, say)[0] if tasks is None else tasks
+    labels = config.labels
+    parts = []
+    for task in train_tasks:
+        for parameter in config.policies.train_parameters:
+            samples = gate_samples(task, make_policy(config, parameter), horizon_steps=labels.horizon_steps,
+                                   risk_aversion_per_usd=labels.risk_aversion_per_usd, label_kind=labels.kind,
+                                   counterfactual_steps=labels.counterfactual_steps)
+            parts.append(samples)
+            say(f"{task.name}, {config.policies.family} {parameter:g}: {len(samples):,d} samples, "
+                f"{samples.y.mean() if len(samples) else math.nan:.1%} defer")
+    samples = Samples.concatenate(parts)
+    training = config.training
+    result = train_gate(
+        samples, n_splits=training.n_splits, embargo_ns=int(training.embargo_s * NS_PER_SECOND),
+        random_state=config.seed, progress=say,
+        model_params={"n_estimators": training.n_estimators, "learning_rate": training.learning_rate,
+                      "num_leaves": training.num_leaves, "min_child_samples": training.min_child_samples,
+                      "calibration": training.calibration},
+        settings={"name": config.name, "data": config.data.model_dump(mode="json"),
+                  "labels": config.labels.model_dump(mode="json"), "family": config.policies.family},
+    )
+    save_model(config.model_path, result.saved)
+    object.__setattr__(result, "samples", samples)  # for the report's calibration curve
+    return result
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The out-of-sample frontier: static and gated points, savings at equal error, breaches."""
+
+    static: list[PolicyPoint]
+    gated: list[PolicyPoint]
+    saved: SavedModel
+
+    @property
+    def breaches(self) -> int:
+        """Return deferrals past a hard limit, every gated run together (must be 0)."""
+        return sum(point.breaches for point in self.gated)
+
+
+def evaluate(config: MLConfig, progress: Callable[[str], None] | None = None,
+             tasks: list[HedgingTask] | None = None) -> Evaluation:
+    """Run the static and the gated policies on the test tasks (out of sample)."""
+    say = progress or (lambda _: None)
+    saved = load_model(config.model_path, FEATURES)
+    test_tasks = build_tasks(config, say)[1] if tasks is None else tasks
+    gate = config.gate
+    limits = DeferralLimits(gate.max_deferral_s, gate.outer_band_multiple, gate.min_liquidation_distance,
+                            gate.max_leverage)
+    family = config.policies.family
+    static_variants = [(f"{family}-{p:g}", family, p, lambda p=p: make_policy(config, p))
+                       for p in config.policies.parameters]
+    gated_variants = [
+        (f"gated-{family}-{p:g}-p{q:g}", f"gated p>={q:g}", p,
+         lambda p=p, q=q: make_policy(config, p, {"model_path": str(config.model_path), "defer_probability": q,
+                                                  **gate.model_dump()}))
+        for q in config.policies.defer_probabilities for p in config.policies.gated_parameters
+    ]
+    hard = config.hard_limits
+    common = {"limits": limits, "hard_min_liquidation_distance": hard.min_liquidation_distance,
+              "hard_max_leverage": hard.max_leverage, "progress": say}
+    static = evaluate_policies(test_tasks, static_variants, **common)
+    gated = evaluate_policies(test_tasks, gated_variants, **common)
+    return Evaluation(static, gated, saved)
+
+
+def savings_lines(evaluation: Evaluation) -> list[str]:
+    """Return the table of costs at equal hedging error, gated against static, as text lines."""
+    rows = savings_at_equal_error(evaluation.gated, evaluation.static)
+    lines = [f"{'hedging error USD':>18}{'gated cost USD':>16}{'static cost USD':>17}{'saved':>8}"]
+    lines += [f"{r.error_usd:>18,.0f}{r.gated_cost_usd:>16,.0f}{r.static_cost_usd:>17,.0f}{r.saving:>8.1%}"
+              for r in rows]
+    if not rows:
+        lines.append("(no gated point within the static policies' range of hedging error)")
+    return lines
+
+
+def write_report(config: MLConfig, evaluation: Evaluation, training: TrainingResult | None = None,
+                 extra_points: list[PolicyPoint] | None = None) -> Path:
+    """Write ``<output_dir>/<name>/report.html``: frontier, savings, feature importance, calibration, provenance."""
+    from hedgekeeper.backtest.report import frontier_figure
+
+    points = evaluation.static + evaluation.gated + list(extra_points or [])
+    saved = evaluation.saved
+    sections = [("frontier", "Cost versus hedging error, out of sample",
+                 figure_html(frontier_figure(frontier_points(points)), "frontier")
+                 + table_html(["policy", "hedging error USD", "cost USD", "rebalances", "deferrals", "breaches"],
+                              [[p.label, f"{p.hedging_error_usd:,.0f}", f"{p.cost_usd:,.0f}", f"{p.rebalances:,d}",
+                                f"{p.deferrals:,d}", str(p.breaches)] for p in points]))]
+    rows = savings_at_equal_error(evaluation.gated, evaluation.static)
+    sections.append(("savings", "Cost at equal hedging error", table_html(
+        ["hedging error USD", "gated cost USD", "static cost USD", "saved"],
+        [[f"{r.error_usd:,.0f}", f"{r.gated_cost_usd:,.0f}", f"{r.static_cost_usd:,.0f}", f"{r.saving:.1%}"]
+         for r in rows])))
+    model = saved.model
+    sections.append(("importance", "Feature importance",
+                     figure_html(feature_importance_figure(list(saved.features), model.feature_importances_),
+                                 "feature importance")))
+    if training is not None and len(training.oof_index):
+        samples = getattr(training, "samples", None)
+        if samples is not None:
+            sections.append(("calibration", "Calibration (walk-forward, out of fold)", figure_html(
+                calibration_figure(samples.y[training.oof_index], training.oof_probability), "calibration")))
+    sections.append(("model", "Model", table_html(
+        ["field", "value"],
+        [["features", ", ".join(saved.features)],
+         ["training period (ns)", f"{saved.training_start_ns} .. {saved.training_end_ns}"],
+         *[[name, f"{value:.4g}"] for name, value in saved.metrics.items()],
+         *[[name, version] for name, version in saved.versions.items()]])))
+    summary = (f"{config.name}: {len(evaluation.static)} static and {len(evaluation.gated)} gated settings, "
+               f"{evaluation.breaches} deferrals past a hard limit.")
+    return write_ml_report(config.output_dir / config.name / "report.html", f"ML gate: {config.name}", summary,
+                           sections)
