@@ -13,8 +13,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 from web3.exceptions import TransactionNotFound
 
 from hedgekeeper.chain.backends import Chain
@@ -28,10 +30,13 @@ from hedgekeeper.chain.gas import (
 from hedgekeeper.chain.keeper import Keeper, KeeperConfig, OpStackFeeConfig
 from hedgekeeper.chain.reader import read_check
 from hedgekeeper.chain.units import to_fixed
+from hedgekeeper.cli import app
 from hedgekeeper.config import validate
 from hedgekeeper.errors import ConfigError
 
 GWEI = 10**9
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "chain.toml"
+RUNNER = CliRunner(env={"COLUMNS": "200"})
 USDC = 10**6
 ATTACKER, STRANGER = 6, 5
 YEAR_H = 365 * 24
@@ -333,3 +338,21 @@ def test_a_bad_keeper_field_is_named() -> None:
         validate(KeeperConfig, {"fee_bump_bps": 500})
     with pytest.raises(ConfigError, match="confirmations"):
         validate(KeeperConfig, {"confirmations": 0})
+
+
+def test_the_cli_posts_prices_and_keeps_the_vault(chain: Chain, tmp_path: Path) -> None:
+    text = EXAMPLE.read_text().replace("vault_count = 3", "vault_count = 1")
+    if not chain.is_in_process:
+        url = chain.backend.url  # type: ignore[union-attr]
+        text = text.replace('kind = "in_process"', f'kind = "rpc"\nurl = "{url}"\nreceipt_poll_latency_s = 0.01')
+    text += "\n[keeper]\nrisk_aversion_per_usd = 0.01\nhorizon_hours = 24.0\n"
+    config = tmp_path / "chain.toml"
+    config.write_text(text)
+    result = RUNNER.invoke(app, ["chain", "keep", str(config), "--blocks", "4", "--interval-s", "3600", "--vol", "2.5", "--seed", "1", "--move-time"])
+    assert result.exit_code == 0, result.output
+    assert "4 prices from gbm" in result.output
+    assert "act: worth it" in result.output and "confirmed" in result.output
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace("risk_aversion_per_usd = 0.01", "risk_aversion_per_usd = -1"))
+    result = RUNNER.invoke(app, ["chain", "keep", str(bad)])
+    assert result.exit_code == 1 and "keeper.risk_aversion_per_usd" in result.output
