@@ -1,4 +1,5 @@
-"""The one contract every venue adapter keeps, run on each: the simulated exchange, a swap pool, Deribit through ccxt.
+"""The one contract every venue adapter keeps, run on each: the simulated exchange, a swap pool, Deribit
+through ccxt, and the deployed pool on the in-process EVM.
 
 What ``venues/base.py`` promises, checked the same way everywhere: the protocol and
 its capabilities map; instruments with their rules; ``place`` idempotent on the
@@ -12,15 +13,20 @@ naming the order placed (``fills(1)``: since the first ns); balances as exact
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from venues.ccxt.recorded_venues import RecordedDeribit
 from venues.ccxt.venue_builders import config_for, instrument_of, limit_order, recorded_venue
 
+from hedgekeeper.chain.backends import connect
+from hedgekeeper.chain.deploy import DeployedSystem, deploy_system, load_system_config
+from hedgekeeper.chain.venue import ChainPoolVenue
 from hedgekeeper.engine.clock import SimulatedClock
 from hedgekeeper.errors import VenueRejected
 from hedgekeeper.execution.fees import FeeSchedule, VenueFees
@@ -36,6 +42,9 @@ from hedgekeeper.venues.orders import OrderRequest, OrderType, Side, TimeInForce
 from hedgekeeper.venues.simulated.config import SimulatedExchangeConfig
 from hedgekeeper.venues.simulated.exchange import ExchangeCore
 from hedgekeeper.venues.simulated.venue import SimulatedExchange
+
+
+EXAMPLES = Path(__file__).parents[2] / "examples"
 
 
 @dataclass(frozen=True)
@@ -79,6 +88,28 @@ async def pool() -> AsyncIterator[Case]:
     yield Case(venue, _ioc(SPOT, Side.BUY, "2", "3100"))
 
 
+@functools.cache
+def _deployed() -> DeployedSystem:
+    """Deploy the example system once on an in-process EVM; the trader holds 1M USDC."""
+    chain = connect()
+    system = deploy_system(load_system_config(EXAMPLES / "chain.toml"), chain)
+    chain.transact(system.stable.functions.mint(chain.w3.eth.accounts[3], 1_000_000 * 10**6), system.deployer)
+    return system
+
+
+@asynccontextmanager
+async def chain_pool() -> AsyncIterator[Case]:
+    system = _deployed()
+    snapshot = system.chain.snapshot()
+    instrument = replace(SPOT, instrument_id="ETH-USDC.chain", venue="chain")
+    venue = ChainPoolVenue.from_system("chain", instrument, system, system.chain.w3.eth.accounts[3],
+                                       SimulatedClock(start_ns=1))
+    try:
+        yield Case(venue, _ioc(instrument, Side.BUY, "2", "4000"))
+    finally:
+        system.chain.revert(snapshot)
+
+
 @asynccontextmanager
 async def deribit() -> AsyncIterator[Case]:
     config = config_for("deribit", ["BTC-PERPETUAL"])
@@ -89,7 +120,9 @@ async def deribit() -> AsyncIterator[Case]:
 
 VENUES: dict[str, Callable[[], AbstractAsyncContextManager[Case]]] = {
     "simulated exchange": simulated, "swap pool": pool, "deribit (ccxt, recorded)": deribit,
+    "chain pool (in-process EVM)": chain_pool,
 }
+IN_PROCESS = {name: make for name, make in VENUES.items() if not name.startswith("deribit")}
 
 
 def run(make: Callable[[], AbstractAsyncContextManager[Case]], check: Callable[[Case], object]) -> object:
@@ -156,7 +189,7 @@ def test_fills_are_oldest_first_and_name_placed_orders_and_balances_are_exact_mo
     run(make, check)
 
 
-@pytest.mark.parametrize("make", [simulated, pool], ids=["simulated exchange", "swap pool"])
+@pytest.mark.parametrize("make", IN_PROCESS.values(), ids=IN_PROCESS.keys())
 def test_a_terminal_order_is_cancelled_as_it_is(make) -> None:
     async def check(case: Case) -> None:
         placed = await case.venue.place(case.request)  # an IOC: terminal once it arrives
@@ -166,7 +199,7 @@ def test_a_terminal_order_is_cancelled_as_it_is(make) -> None:
     run(make, check)
 
 
-@pytest.mark.parametrize("make", [simulated, pool], ids=["simulated exchange", "swap pool"])
+@pytest.mark.parametrize("make", IN_PROCESS.values(), ids=IN_PROCESS.keys())
 def test_a_size_off_the_lot_is_refused_by_the_venue(make) -> None:
     async def check(case: Case) -> None:
         off_lot = Quantity(case.request.quantity.value + Decimal("0.0001"), 4)
