@@ -22,6 +22,8 @@ the ``PoolVenue``), one fresh pass over the capture per strategy:
 - TWAP: ``TWAP_SLICES`` slices ``SLICE_S`` seconds apart on the USD-M book;
 - Almgren-Chriss: the optimal trajectory on a model calibrated on the book at
   arrival (``execution/pacing.py``), ``SLICE_S`` seconds between slices;
+- passive variants of both: each slice rests ``SLICE_S`` seconds as a post-only
+  order at the touch (maker fee 2 bps), then what is left is taken;
 - router: at once, split across both books and the pool (``execution/routed_executor.py``),
   re-planned on the venues' live books for what the first round could not fill.
 
@@ -43,7 +45,7 @@ import math
 import statistics
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
@@ -56,7 +58,7 @@ from hedgekeeper.execution.pacing import AlmgrenChrissPacing, TwapPacing, coin_p
 from hedgekeeper.execution.routed_executor import BookRoute, PoolRoute, RoutedExecutor
 from hedgekeeper.execution.simulated_taker import TakerFill
 from hedgekeeper.market.data_dir import data_dir
-from hedgekeeper.market.events import BookUpdate, MarketEvent, TopOfBook
+from hedgekeeper.market.events import MarketEvent
 from hedgekeeper.market.replay.binance_capture import read_binance_capture
 from hedgekeeper.portfolio.instruments import Instrument, InstrumentKind, InstrumentRegistry, Settlement
 from hedgekeeper.venues.amm.concentrated import ConcentratedPool
@@ -94,18 +96,19 @@ DEPTH_BPS = 10.0
 TWAP_SLICES, SLICE_S = 10, 1.0
 AC_VOL, AC_RISK_AVERSION = 0.6, 1e-3
 POLL_NS = 50_000_000
+MARKET, TWAP, AC, ROUTER = "market (USD-M)", f"TWAP {TWAP_SLICES} x {SLICE_S:g} s", "Almgren-Chriss", "router"
+SINGLE_VENUES = (MARKET, "market (COIN-M)", "market (pool)")
 WARM_UP_NS = 60 * 10**9
 NS = 10**9
 
 
 def read_events() -> list[MarketEvent]:
-    """Return both perpetuals' captured events merged in receive order, streams named by instrument."""
+    """Return both perpetuals' captured book updates and trades merged in receive order, streams named by instrument."""
     folder = data_dir() / DATASET
     usdm = read_binance_capture([folder / "usdm_btcusdt_20240808.jsonl.gz"], USDM.instrument_id)
     coinm = read_binance_capture([folder / "coinm_btcusd_perp_20240808.jsonl.gz"], COINM.instrument_id,
                                  contract_size_usd=100.0)
-    books = (e for e in heapq.merge(usdm, coinm, key=lambda e: e.ts_ns) if isinstance(e, (BookUpdate, TopOfBook)))
-    return list(books)
+    return list(heapq.merge(usdm, coinm, key=lambda e: e.ts_ns))
 
 
 def centred_pool(mid_usd: float) -> ConcentratedPool:
@@ -172,18 +175,18 @@ class Market:
     def feed(self, event: MarketEvent) -> None:
         self.clock.advance_to(event.ts_ns)
         self.clock.fire_due()
-        self.cores[REGISTRY.get(event.stream).venue].on_market_event(event)
+        self.cores[REGISTRY.get(event.stream).venue].on_market_event(event)  # book updates and trades
 
 
 Strategy = Callable[[Market], tuple[object, Instrument]]
 """Build the executor under test on a market; return it and the instrument its hedges are given in."""
 
 
-def exchange_strategy(instrument: Instrument, pacing: object) -> Strategy:
+def exchange_strategy(instrument: Instrument, pacing: object, passive_ns: int = 0) -> Strategy:
     def build(market: Market) -> tuple[object, Instrument]:
-        books = {instrument.instrument_id: _LiveBook(market, instrument)}
+        books = _LiveBooks(market)
         executor = ExchangeExecutor(market.orders(instrument.venue), REGISTRY, books, pacing=pacing,
-                                    protection_bps=200.0)
+                                    protection_bps=200.0, passive_ns=passive_ns)
         return executor, instrument
     return build
 
@@ -203,15 +206,20 @@ def router(market: Market) -> tuple[object, Instrument]:
     return RoutedExecutor(orders, REGISTRY, routes, Decimal("0.001")), USDM
 
 
-class _LiveBook:
-    """The exchange's own book, read when the executor asks for the mid."""
+class _LiveBooks(Mapping):
+    """Each exchange's own book as it stands when the executor reads it (what a live feed shows)."""
 
-    def __init__(self, market: Market, instrument: Instrument) -> None:
-        self.market, self.instrument = market, instrument
+    def __init__(self, market: Market) -> None:
+        self.market = market
 
-    @property
-    def mid_usd(self) -> float | None:
-        return self.market.book(self.instrument).mid_usd
+    def __getitem__(self, instrument_id: str):  # noqa: ANN204 - an OrderBook
+        return self.market.book(REGISTRY.get(instrument_id))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter((USDM.instrument_id, COINM.instrument_id))
+
+    def __len__(self) -> int:
+        return 2
 
 
 def run(events: Sequence[MarketEvent], strategy: Strategy, fraction: float, spacing_ns: int) -> list[Hedge]:
@@ -287,14 +295,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     events = read_events()
     print(f"{len(events):,} book events, {(events[-1].ts_ns - events[0].ts_ns) / NS:.0f} s of capture, "
           f"read in {time.perf_counter() - started:.1f} s")
+    slice_ns = int(SLICE_S * NS)
+    almgren_chriss = AlmgrenChrissPacing(slice_ns, AC_VOL, AC_RISK_AVERSION, DEPTH_BPS, max_slices=TWAP_SLICES)
     strategies: dict[str, Strategy] = {
-        "market (USD-M)": exchange_strategy(USDM, TwapPacing()),
+        MARKET: exchange_strategy(USDM, TwapPacing()),
         "market (COIN-M)": exchange_strategy(COINM, TwapPacing()),
         "market (pool)": pool_only,
-        f"TWAP {TWAP_SLICES} x {SLICE_S:g} s": exchange_strategy(USDM, TwapPacing(TWAP_SLICES, int(SLICE_S * NS))),
-        "Almgren-Chriss": exchange_strategy(USDM, AlmgrenChrissPacing(int(SLICE_S * NS), AC_VOL, AC_RISK_AVERSION,
-                                                                      DEPTH_BPS, max_slices=TWAP_SLICES)),
-        "router (2 books + pool)": router,
+        TWAP: exchange_strategy(USDM, TwapPacing(TWAP_SLICES, slice_ns)),
+        AC: exchange_strategy(USDM, almgren_chriss),
+        TWAP + ", passive": exchange_strategy(USDM, TwapPacing(TWAP_SLICES, slice_ns), passive_ns=slice_ns),
+        AC + ", passive": exchange_strategy(USDM, almgren_chriss, passive_ns=slice_ns),
+        ROUTER: router,
     }
     spacing_ns = int(args.spacing_s * NS)
     results: dict[tuple[str, float], Summary] = {}
@@ -322,17 +333,15 @@ def _print_table(results: dict[tuple[str, float], Summary], names: Sequence[str]
         print(f"{name:<26}{cells}")
     print("\nratios, all costs [before exchange fees and gas] (targets: slicing <= 0.60 of one market order "
           "for the large hedges; router <= 0.85 of the best single venue)")
-    singles = ("market (USD-M)", "market (COIN-M)", "market (pool)")
+    comparisons = [(f"{name} / market", name, (MARKET,)) for name in names
+                   if name.startswith((TWAP, AC))] + [("router / best single venue", ROUTER, SINGLE_VENUES)]
     for fraction in FRACTIONS:
-        cells = []
-        for label, name, peers in (("TWAP / market", names[3], singles[:1]),
-                                   ("Almgren-Chriss / market", names[4], singles[:1]),
-                                   ("router / best single venue", names[5], singles)):
+        print(f"  {fraction:.0%} of depth")
+        for label, name, peers in comparisons:
             ratio = results[name, fraction].mean_bps / min(results[p, fraction].mean_bps for p in peers)
             before = results[name, fraction].before_fees_bps / min(results[p, fraction].before_fees_bps
                                                                     for p in peers)
-            cells.append(f"{label} {ratio:.2f} [{before:.2f}]")
-        print(f"  {fraction:>4.0%} of depth: " + ", ".join(cells))
+            print(f"    {label:<40} {ratio:.2f} [{before:.2f}]")
 
 
 if __name__ == "__main__":
