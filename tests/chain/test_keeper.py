@@ -121,24 +121,40 @@ def _receipt(chain: Chain, tx_hash: str) -> dict | None:
         return None
 
 
-def test_an_unprofitable_rebalance_is_skipped_with_its_cost_and_benefit(system: DeployedSystem) -> None:
+def test_a_rebalance_whose_gas_costs_more_than_the_risk_it_removes_is_skipped(system: DeployedSystem) -> None:
     _only_first_vault_kept(system)
-    keeper = Keeper.for_system(system, KeeperConfig(risk_aversion_per_usd=CHEAP_RISK, horizon_hours=24.0))
+    dear_gas = KeeperConfig(risk_aversion_per_usd=DEAR_RISK, priority_fee_gwei=1000.0, fee_history_blocks=0)
+    keeper = Keeper.for_system(system, dear_gas)
     _move_oracle(system, 3150.0)
     check = read_check(system.vaults[0])
     vol = system.vaults[0].functions.implied_vol_1e18().call() / 1e18
     assert keeper.step()
     (decision,) = keeper.records.decisions
-    assert not decision.act and decision.reason.startswith("cost above benefit")
-    assert decision.hard_limit == ""
+    assert not decision.act and decision.reason.startswith("cost above benefit") and decision.hard_limit == ""
     # The trade-off computed here from its definition: (gamma / 2) (trade S sigma)^2 tau against gas + pool fee.
     trade = check.trade_risk_asset_1e18 / 1e18
-    assert decision.benefit_usd == pytest.approx(0.5 * CHEAP_RISK * (trade * 3150.0 * vol) ** 2 * 24 / YEAR_H)
+    assert decision.benefit_usd == pytest.approx(0.5 * DEAR_RISK * (trade * 3150.0 * vol) ** 2 * 24 / YEAR_H)
+    assert decision.gas_price_wei > 1000 * GWEI  # base fee + the 1,000 gwei tip
+    assert decision.gas > 21_000 and decision.gas_shared_by == 1
     gas_usd = decision.gas * decision.gas_price_wei / WEI_PER_ETH * 3150.0
     assert decision.cost_usd == pytest.approx(gas_usd + abs(trade) * 3150.0 * 0.003)
+    assert decision.benefit_usd > abs(trade) * 3150.0 * 0.003  # worth the pool fee: the gas tipped it
     assert decision.cost_usd > decision.benefit_usd
     assert keeper.records.transactions == []
     assert read_check(system.vaults[0]).needs_rebalance
+
+
+def test_a_rebalance_not_worth_its_pool_fee_is_skipped_before_estimating_gas(system: DeployedSystem) -> None:
+    _only_first_vault_kept(system)
+    keeper = Keeper.for_system(system, KeeperConfig(risk_aversion_per_usd=CHEAP_RISK))
+    _move_oracle(system, 3150.0)
+    trade = read_check(system.vaults[0]).trade_risk_asset_coin
+    keeper.step()
+    (decision,) = keeper.records.decisions
+    assert not decision.act and decision.reason.endswith("(gas not estimated)") and decision.gas == 0
+    assert decision.cost_usd == pytest.approx(abs(trade) * 3150.0 * 0.003)
+    assert decision.cost_usd > decision.benefit_usd
+    assert keeper.records.transactions == []
 
 
 def test_beyond_the_outer_band_the_keeper_acts_whatever_the_cost(system: DeployedSystem) -> None:
@@ -203,6 +219,19 @@ def test_several_vaults_out_of_band_go_in_one_batch_in_the_next_block(system: De
     assert not any(read_check(vault).needs_rebalance for vault in system.vaults)
     receipt = system.chain.w3.eth.get_transaction_receipt(confirmed.tx_hash)  # type: ignore[arg-type]
     assert confirmed.gas_used == receipt["gasUsed"] and confirmed.cost_usd > 0
+
+
+def test_a_vault_the_batch_would_skip_is_left_out_with_its_own_reason(system: DeployedSystem) -> None:
+    keeper = Keeper.for_system(system, KeeperConfig(risk_aversion_per_usd=DEAR_RISK))
+    system.chain.transact(system.vaults[2].functions.set_paused(True), system.deployer)
+    _move_oracle(system, 3150.0)
+    _step(keeper)
+    by_vault = {decision.vault: decision for decision in keeper.records.decisions}
+    assert by_vault[system.vaults[2].address].reason == "would revert: vault: paused"
+    assert all(by_vault[vault.address].act and by_vault[vault.address].gas_shared_by == 2 for vault in system.vaults[:2])
+    (confirmed,) = keeper.records.events("confirmed")
+    assert confirmed.kind == "batch" and confirmed.rebalanced == tuple(v.address for v in system.vaults[:2])
+    assert read_check(system.vaults[2]).needs_rebalance
 
 
 def test_a_stuck_transaction_is_replaced_with_higher_fees_and_its_nonce(system: DeployedSystem) -> None:
@@ -300,7 +329,8 @@ def test_the_keeper_waits_for_the_configured_confirmations(system: DeployedSyste
 def test_an_l2_data_fee_is_priced_into_the_cost(system: DeployedSystem) -> None:
     _only_first_vault_kept(system)
     l2 = OpStackFeeConfig(l1_base_fee_gwei=30.0, l1_blob_base_fee_gwei=5.0)
-    keeper = Keeper.for_system(system, KeeperConfig(risk_aversion_per_usd=CHEAP_RISK, l2=l2))
+    config = KeeperConfig(risk_aversion_per_usd=DEAR_RISK, priority_fee_gwei=1000.0, fee_history_blocks=0, l2=l2)
+    keeper = Keeper.for_system(system, config)  # gas so dear that it skips: the vault's state stays as priced
     _move_oracle(system, 3150.0)
     keeper.step()
     (decision,) = keeper.records.decisions

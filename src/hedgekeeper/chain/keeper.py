@@ -12,13 +12,16 @@ new block until ``stop()`` or a block budget. A step:
    higher on both the max fee and the tip;
 2. reads every vault's ``check()`` in one call (``batcher.check_many``, 64 a call)
    and the oracle's latest round;
-3. for each vault out of band and not in flight, prices its rebalance: gas from
-   ``eth_estimateGas`` on the real call (a call that would revert is skipped with
-   its reason, nothing spent), EIP-1559 fees for the next block (``gas.py``), an
-   optional OP-stack L1 data fee, and the pool's fee on the trade, all in USD at
-   the oracle price, against the certainty equivalent of the delta risk removed
+3. for each vault out of band and not in flight, prices its rebalance against the
+   certainty equivalent of the delta risk it removes
    (``policy.cost_aware.hedge_benefit_usd``: ``(gamma / 2) (trade S sigma)^2 tau``
-   with the vault's implied vol); it acts when the benefit exceeds the cost, or
+   with the vault's implied vol). The cost is the pool's fee on the trade plus
+   gas: ``eth_estimateGas`` on the real call (the vault's ``rebalance`` when one
+   vault, an equal share of ``rebalance_many`` when several; a vault whose call
+   would revert is skipped with its reason, nothing spent), EIP-1559 fees for the
+   next block (``gas.py``) and an optional OP-stack L1 data fee, all in USD at the
+   oracle price. A vault whose benefit does not even cover the pool fee is
+   skipped before any estimate. It acts when the benefit exceeds the cost, or
    regardless when a hard limit is crossed (beyond the outer band, or out of band
    for ``max_out_of_band_s``);
 4. sends one transaction for the vaults acted on: ``vault.rebalance`` with the
@@ -142,11 +145,12 @@ class KeeperDecision:
     reason : str, why, with the numbers
     hard_limit : str, the hard limit crossed ("" when none)
     deviation_coin, trade_coin : float, net delta - target and the trade to send, coin
-    gas : int, ``eth_estimateGas`` of the vault's single rebalance, gas units (0 when not estimated)
+    gas : int, ``eth_estimateGas`` of the vault's rebalance, or its share of the batch's, gas units (0: not estimated)
+    gas_shared_by : int, the vaults of the batch whose estimate ``gas`` is a share of (1: its own call; 0: none)
     gas_price_wei : int, the effective price expected per gas, wei
     l1_fee_wei : int, the OP-stack L1 data fee expected (0 without ``l2``), wei
     gas_cost_usd : float, gas and L1 data fee, USD
-    cost_usd : float, gas cost plus the pool's fee on the trade, USD
+    cost_usd : float, gas cost plus the pool's fee on the trade, USD (the fee alone when gas was not estimated)
     benefit_usd : float, certainty equivalent of the delta risk removed, USD
     spot_usd : float, the oracle price used, USD per coin
     oracle_round : int, the oracle round it came from
@@ -161,6 +165,7 @@ class KeeperDecision:
     deviation_coin: float
     trade_coin: float
     gas: int
+    gas_shared_by: int
     gas_price_wei: int
     l1_fee_wei: int
     gas_cost_usd: float
@@ -235,6 +240,16 @@ class _InFlight:
 
 
 @dataclass(frozen=True, slots=True)
+class _Candidate:
+    vault: Contract
+    check: VaultCheck
+    hard: str
+    benefit_usd: float
+    swap_cost_usd: float
+    function: Any  # the vault's own rebalance call
+
+
+@dataclass(frozen=True, slots=True)
 class _VaultInfo:
     implied_vol: float
     max_slippage_bps: int
@@ -289,6 +304,8 @@ class Keeper:
         self._info: dict[str, _VaultInfo] = {}
         self._by_address = {vault.address: vault for vault in self.vaults}
         self._pool_fee_fraction: float | None = None
+        self._single_gas: dict[str, int] = {}
+        self._batch_gas: dict[tuple[str, ...], int] = {}
 
     @classmethod
     def for_system(cls, system: DeployedSystem, config: KeeperConfig | None = None, account: str | None = None) -> Keeper:
@@ -312,6 +329,8 @@ class Keeper:
         if not force and self.last_block_ is not None and number <= self.last_block_:
             return False
         block = w3.eth.get_block(number)
+        if not self._info:
+            self.prepare()
         self.last_block_ = number
         self._reconcile(number)
         oracle_round = read_oracle_round(self.oracle, block=number)
@@ -324,6 +343,17 @@ class Keeper:
         self._send(number, acted, fees, oracle_round.price_usd)
         self._reconcile(int(w3.eth.block_number), after_send=True)
         return True
+
+    def prepare(self) -> Keeper:
+        """Read what the keeper needs and does not change block to block; return self.
+
+        Every vault's implied vol, slippage limit and stablecoin unit, and the pool's
+        fee, so that the first vault to leave its band costs no more calls than the
+        next. ``step`` calls it once; call it again after the owner changes a vault.
+        """
+        self._info = {vault.address: self._read_vault_info(vault) for vault in self.vaults}
+        self._pool_fee_fraction = int(self.pool.functions.fee_bps().call()) / BPS
+        return self
 
     def run(self, max_blocks: int | None = None) -> KeeperRecorder:
         """Step on every new block until ``stop()`` or ``max_blocks`` blocks were stepped; return the records."""
@@ -377,16 +407,19 @@ class Keeper:
         cap = None if config.max_fee_gwei is None else round(config.max_fee_gwei * WEI_PER_GWEI)
         return suggest_fees(base, tip, cap)
 
+    @staticmethod
+    def _read_vault_info(vault: Contract) -> _VaultInfo:
+        functions = vault.functions
+        return _VaultInfo(
+            from_fixed(functions.implied_vol_1e18().call()),
+            int(functions.max_slippage_bps().call()),
+            int(functions.stable_unit().call()),
+        )
+
     def _vault_info(self, vault: Contract) -> _VaultInfo:
         info = self._info.get(vault.address)
         if info is None:
-            functions = vault.functions
-            info = _VaultInfo(
-                from_fixed(functions.implied_vol_1e18().call()),
-                int(functions.max_slippage_bps().call()),
-                int(functions.stable_unit().call()),
-            )
-            self._info[vault.address] = info
+            info = self._info[vault.address] = self._read_vault_info(vault)
         return info
 
     def _swap_fee_fraction(self) -> float:
@@ -433,89 +466,167 @@ class Keeper:
 
     def _decide(
         self, block: int, now_s: int, checks: list[VaultCheck], fees: Eip1559Fees, spot_usd: float
-    ) -> list[tuple[Contract, VaultCheck, int]]:
-        """Record a verdict for every vault out of band; return those to rebalance with their gas estimates."""
+    ) -> list[tuple[Contract, VaultCheck]]:
+        """Record a verdict for every vault out of band; return those to rebalance."""
         busy = {vault for flight in self._in_flight.values() if flight.receipt is None for vault in flight.vaults}
-        acted: list[tuple[Contract, VaultCheck, int]] = []
-        gas_price = fees.effective_gas_price_wei()
         config = self.config
         horizon_years = config.horizon_hours / HOURS_PER_YEAR
+        fee_fraction = self._swap_fee_fraction() if config.include_swap_fee else 0.0
+        candidates: list[_Candidate] = []
         for check in checks:
             if not check.needs_rebalance:
                 self._out_of_band_since.pop(check.vault, None)
                 continue
             self._out_of_band_since.setdefault(check.vault, now_s)
             vault = self._by_address[check.vault]
-            hard = self._hard_limit(check, now_s)
             trade_coin = check.trade_risk_asset_coin
-            base = dict(
-                block=block, ts_s=now_s, vault=check.vault, hard_limit=hard,
-                deviation_coin=check.delta_deviation_coin, trade_coin=trade_coin,
-                spot_usd=spot_usd, oracle_round=self.oracle_round_,
+            candidate = _Candidate(
+                vault, check, self._hard_limit(check, now_s),
+                hedge_benefit_usd(trade_coin, spot_usd, self._vault_info(vault).implied_vol,
+                                  config.risk_aversion_per_usd, horizon_years),
+                hedge_cost_usd(trade_coin, spot_usd, fee_fraction),
+                vault.functions.rebalance(
+                    check.trade_risk_asset_1e18, self.slippage_limit(vault, check.trade_risk_asset_1e18, spot_usd)
+                ),
             )  # fmt: skip
             if check.vault in busy:
-                self._record(KeeperDecision(act=False, reason="a rebalance is in flight", gas=0, gas_price_wei=0, l1_fee_wei=0,
-                                            gas_cost_usd=0.0, cost_usd=0.0, benefit_usd=0.0, **base))  # type: ignore[arg-type]
-                continue
-            info = self._vault_info(vault)
-            benefit = hedge_benefit_usd(trade_coin, spot_usd, info.implied_vol, config.risk_aversion_per_usd,
-                                        horizon_years)
-            function = vault.functions.rebalance(
-                check.trade_risk_asset_1e18, self.slippage_limit(vault, check.trade_risk_asset_1e18, spot_usd)
-            )
-            try:
-                gas = int(function.estimate_gas({"from": self.account}, block_identifier="latest"))
-            except _REVERTS as error:
-                reason = revert_reason(error) or "(no reason)"
-                self._record(KeeperDecision(act=False, reason=f"would revert: {reason}", gas=0,
-                                            gas_price_wei=gas_price, l1_fee_wei=0, gas_cost_usd=0.0, cost_usd=0.0,
-                                            benefit_usd=benefit, **base))  # type: ignore[arg-type]
-                continue
-            l1_fee = self._l1_fee_wei(
-                {"to": vault.address, "data": vault.encode_abi("rebalance", args=function.args), "gas": gas, "nonce": 0,
-                 "chainId": 1, **fees.as_transaction_fields()}
-            )  # fmt: skip
+                self._skip(block, now_s, spot_usd, candidate, "a rebalance is in flight")
+            elif not candidate.hard and candidate.benefit_usd <= candidate.swap_cost_usd:
+                self._skip(block, now_s, spot_usd, candidate,
+                           f"cost above benefit: benefit {candidate.benefit_usd:.4f} USD not above the pool fee "
+                           f"{candidate.swap_cost_usd:.4f} USD alone (gas not estimated)")  # fmt: skip
+            else:
+                candidates.append(candidate)
+        gas_price = fees.effective_gas_price_wei()
+        acted: list[tuple[Contract, VaultCheck]] = []
+        for candidate, (gas, shared_by, l1_fee) in self._estimate(block, now_s, spot_usd, candidates, fees):
             gas_cost = transaction_cost_usd(gas, gas_price, spot_usd, l1_fee)
-            swap_cost = hedge_cost_usd(trade_coin, spot_usd, self._swap_fee_fraction()) if config.include_swap_fee else 0.0
-            cost = gas_cost + swap_cost
+            cost = gas_cost + candidate.swap_cost_usd
+            share = f", its share of a batch of {shared_by}" if shared_by > 1 else ""
             numbers = (
-                f"benefit {benefit:.4f} USD, cost {cost:.4f} USD (gas {gas} at {gas_price / WEI_PER_GWEI:.3f} gwei "
-                f"= {gas_cost:.4f} USD, pool fee {swap_cost:.4f} USD); trade {trade_coin:+.4f} coin at {spot_usd:.2f}"
+                f"benefit {candidate.benefit_usd:.4f} USD, cost {cost:.4f} USD (gas {gas}{share} at "
+                f"{gas_price / WEI_PER_GWEI:.3f} gwei = {gas_cost:.4f} USD, pool fee {candidate.swap_cost_usd:.4f} "
+                f"USD); trade {candidate.check.trade_risk_asset_coin:+.4f} coin at {spot_usd:.2f}"
             )
-            if hard:
-                act, reason = True, f"hard limit: {hard}; {numbers}"
-            elif benefit > cost:
+            if candidate.hard:
+                act, reason = True, f"hard limit: {candidate.hard}; {numbers}"
+            elif candidate.benefit_usd > cost:
                 act, reason = True, f"worth it: {numbers}"
             else:
                 act, reason = False, f"cost above benefit: {numbers}"
-            self._record(KeeperDecision(act=act, reason=reason, gas=gas, gas_price_wei=gas_price, l1_fee_wei=l1_fee,
-                                        gas_cost_usd=gas_cost, cost_usd=cost, benefit_usd=benefit,
-                                        **base))  # type: ignore[arg-type]
+            self._record(self._decision(block, now_s, spot_usd, candidate, act, reason, gas=gas, gas_shared_by=shared_by,
+                                        gas_price_wei=gas_price, l1_fee_wei=l1_fee, gas_cost_usd=gas_cost,
+                                        cost_usd=cost))  # fmt: skip
             if act:
-                acted.append((vault, check, gas))
+                acted.append((candidate.vault, candidate.check))
         return acted
+
+    def _decision(
+        self, block: int, now_s: int, spot_usd: float, candidate: _Candidate, act: bool, reason: str, **costs: Any
+    ) -> KeeperDecision:
+        check = candidate.check
+        values: dict[str, Any] = {"gas": 0, "gas_shared_by": 0, "gas_price_wei": 0, "l1_fee_wei": 0,
+                                  "gas_cost_usd": 0.0, "cost_usd": 0.0, **costs}  # fmt: skip
+        return KeeperDecision(
+            block=block, ts_s=now_s, vault=check.vault, act=act, reason=reason, hard_limit=candidate.hard,
+            deviation_coin=check.delta_deviation_coin, trade_coin=check.trade_risk_asset_coin,
+            benefit_usd=candidate.benefit_usd, spot_usd=spot_usd, oracle_round=self.oracle_round_, **values,
+        )  # fmt: skip
+
+    def _skip(self, block: int, now_s: int, spot_usd: float, candidate: _Candidate, reason: str) -> None:
+        self._record(self._decision(block, now_s, spot_usd, candidate, False, reason, cost_usd=candidate.swap_cost_usd))
+
+    def _estimate_gas(self, function: Any) -> int:
+        return int(function.estimate_gas({"from": self.account}, block_identifier="latest"))
+
+    def _estimate(
+        self, block: int, now_s: int, spot_usd: float, candidates: list[_Candidate], fees: Eip1559Fees
+    ) -> list[tuple[_Candidate, tuple[int, int, int]]]:
+        """Return each candidate that would not revert with (gas, vaults sharing it, L1 fee wei), by ``eth_estimateGas``.
+
+        One vault: its ``rebalance`` call. Several: ``rebalance_many`` over them (in
+        chunks of ``max_batch``), each vault charged an equal share; the batch's
+        ``eth_call`` first tells which vaults it would skip, and their own call the
+        reason. A vault whose call would revert is recorded as skipped.
+        """
+        self._single_gas.clear()
+        self._batch_gas.clear()
+        estimated: list[tuple[_Candidate, tuple[int, int, int]]] = []
+
+        def single(candidate: _Candidate) -> None:
+            try:
+                gas = self._estimate_gas(candidate.function)
+            except _REVERTS as error:
+                self._skip(block, now_s, spot_usd, candidate, f"would revert: {revert_reason(error) or '(no reason)'}")
+                return
+            self._single_gas[candidate.vault.address] = gas
+            transaction = {"to": candidate.vault.address, "data": candidate.vault.encode_abi("rebalance", args=candidate.function.args),
+                           "gas": gas, **fees.as_transaction_fields()}  # fmt: skip
+            estimated.append((candidate, (gas, 1, self._l1_fee_wei(transaction))))
+
+        if len(candidates) == 1:
+            single(candidates[0])
+            return estimated
+        size = self.config.max_batch
+        for start in range(0, len(candidates), size):
+            chunk = candidates[start : start + size]
+            addresses = [candidate.vault.address for candidate in chunk]
+            done = self.batcher.functions.rebalance_many(addresses).call({"from": self.account}, "latest")
+            kept = []
+            for candidate, ok in zip(chunk, done, strict=True):
+                if ok:
+                    kept.append(candidate)
+                else:
+                    self._skip(block, now_s, spot_usd, candidate, f"would revert: {self._call_reason(candidate)}")
+            if len(kept) == 1:
+                single(kept[0])
+            elif kept:
+                function = self.batcher.functions.rebalance_many([candidate.vault.address for candidate in kept])
+                gas = self._estimate_gas(function)
+                self._batch_gas[tuple(candidate.vault.address for candidate in kept)] = gas
+                data = self.batcher.encode_abi("rebalance_many", args=function.args)
+                transaction = {"to": self.batcher.address, "data": data, "gas": gas, **fees.as_transaction_fields()}
+                l1_fee = self._l1_fee_wei(transaction)
+                count = len(kept)
+                estimated.extend((candidate, (-(-gas // count), count, -(-l1_fee // count))) for candidate in kept)
+        return estimated
+
+    def _call_reason(self, candidate: _Candidate) -> str:
+        try:
+            candidate.function.call({"from": self.account}, "latest")
+        except _REVERTS as error:
+            return revert_reason(error) or "(no reason)"
+        return "(the batch skips it, its own call does not revert)"
 
     # --------------------------------------------------------------- sending
 
-    def _send(self, block: int, acted: list[tuple[Contract, VaultCheck, int]], fees: Eip1559Fees, spot_usd: float) -> None:
+    def _send(self, block: int, acted: list[tuple[Contract, VaultCheck]], fees: Eip1559Fees, spot_usd: float) -> None:
         if not acted:
             return
         margin = self.config.gas_limit_margin
         if len(acted) == 1:
-            vault, check, gas = acted[0]
+            vault, check = acted[0]
             limit = self.slippage_limit(vault, check.trade_risk_asset_1e18, spot_usd)
-            self._send_new(block, "single", (vault.address,), vault.functions.rebalance(check.trade_risk_asset_1e18, limit),
-                           math.ceil(gas * margin), fees)
+            function = vault.functions.rebalance(check.trade_risk_asset_1e18, limit)
+            gas = self._single_gas.get(vault.address)
+            try:
+                gas = self._estimate_gas(function) if gas is None else gas
+            except _REVERTS as error:
+                self._record(KeeperTransaction(block, "send_failed", "", -1, "single", (vault.address,), 0, 0, 0,
+                                               reason=f"estimate reverted: {revert_reason(error)}"))  # fmt: skip
+                return
+            self._send_new(block, "single", (vault.address,), function, math.ceil(gas * margin), fees)
             return
         size = self.config.max_batch
         for start in range(0, len(acted), size):
-            chunk = tuple(vault.address for vault, _, _ in acted[start : start + size])
+            chunk = tuple(vault.address for vault, _ in acted[start : start + size])
             function = self.batcher.functions.rebalance_many(list(chunk))
+            gas = self._batch_gas.get(chunk)
             try:
-                gas = int(function.estimate_gas({"from": self.account}, block_identifier="latest"))
+                gas = self._estimate_gas(function) if gas is None else gas
             except _REVERTS as error:
                 self._record(KeeperTransaction(block, "send_failed", "", -1, "batch", chunk, 0, 0, 0,
-                                               reason=f"estimate reverted: {revert_reason(error)}"))
+                                               reason=f"estimate reverted: {revert_reason(error)}"))  # fmt: skip
                 continue
             self._send_new(block, "batch", chunk, function, math.ceil(gas * margin), fees)
 
