@@ -70,7 +70,6 @@ def _recorded_document(days: float) -> dict | None:
     from hedgekeeper.market.data_dir import dataset_path
     from hedgekeeper.market.replay.deribit import load_dvol
     from hedgekeeper.market.replay.scenarios import scenario
-    from hedgekeeper.market.replay.timestamps import iso_to_ns
 
     try:
         month = scenario("gemini-btcusd-2021-03-16-30d")

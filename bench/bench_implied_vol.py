@@ -102,7 +102,6 @@ def main() -> None:
     # Quotes ---------------------------------------------------------------------
     quotes = make_quotes(options.n, np.random.default_rng(7))
     informative = carries_information(quotes)
-    discount = np.exp(-quotes.rate * quotes.t_years)
     flag = np.where(quotes.is_call, "c", "p")
 
     # Solvers, warmed up on a slice ----------------------------------------------

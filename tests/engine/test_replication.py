@@ -12,7 +12,7 @@ import math
 from decimal import Decimal
 
 import numpy as np
-from engine.engine_builders import PERP, PERP_ID, T0_NS, engine, gbm_spots, ticks
+from engine.engine_builders import PERP, T0_NS, engine, gbm_spots, ticks
 
 from hedgekeeper.engine.book_state import BookState
 from hedgekeeper.execution.fees import FeeSchedule, VenueFees

@@ -18,7 +18,6 @@ from hedgekeeper.portfolio.instruments import Instrument, InstrumentKind, Instru
 from hedgekeeper.venues.amm.constant_product import ConstantProductPool
 from hedgekeeper.venues.amm.pool_quote import PoolTokens
 from hedgekeeper.venues.amm.venue import PoolVenue
-from hedgekeeper.venues.orders import Side
 from hedgekeeper.venues.simulated.config import SimulatedExchangeConfig
 from hedgekeeper.venues.simulated.exchange import ExchangeCore
 from hedgekeeper.venues.simulated.venue import SimulatedExchange

@@ -6,7 +6,6 @@ import csv
 from pathlib import Path
 
 import numpy as np
-import pytest
 from scipy.optimize import minimize_scalar
 from scipy.stats import norm
 

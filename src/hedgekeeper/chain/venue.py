@@ -57,7 +57,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
@@ -72,8 +72,7 @@ from web3.types import TxReceipt
 from hedgekeeper.chain.backends import Chain, revert_reason
 from hedgekeeper.chain.deploy import DeployedSystem
 from hedgekeeper.chain.reader import read_pool
-from hedgekeeper.errors import InvalidOrder, OrderNotFound, RequestTimeout, VenueRejected
-from hedgekeeper.market.events import BookUpdate, TopOfBook, Trade
+from hedgekeeper.errors import InvalidOrder, OrderNotFound, RequestTimeout
 from hedgekeeper.portfolio.instruments import Instrument, InstrumentKind
 from hedgekeeper.portfolio.positions import Balance
 from hedgekeeper.portfolio.values import Money, Price, decimal_places
@@ -81,14 +80,13 @@ from hedgekeeper.timestamps import TimeSource
 from hedgekeeper.venues.amm.constant_product import ConstantProductPool
 from hedgekeeper.venues.amm.errors import AmmError
 from hedgekeeper.venues.amm.pool_quote import PoolTokens
-from hedgekeeper.venues.amm.venue import CAPABILITIES, swap_order_view, swap_request_problem
+from hedgekeeper.venues.amm.venue import CAPABILITIES, SwapStreams, swap_order_view, swap_request_problem
 from hedgekeeper.venues.base import Capability, Support
 from hedgekeeper.venues.orders import (
     Fill,
     Liquidity,
     OrderRequest,
     OrderStatus,
-    OrderType,
     Side,
     VenueOrder,
     VenuePosition,
@@ -115,7 +113,7 @@ class _Sent:
     sent_ns: int
 
 
-class ChainPoolVenue:
+class ChainPoolVenue(SwapStreams):
     """The ``Venue`` of one account trading one coin/stablecoin pool deployed on a chain.
 
     Parameters
@@ -453,18 +451,6 @@ class ChainPoolVenue:
 
     def _balance(self, token: Contract, decimals: int) -> Decimal:
         return Decimal(int(token.functions.balanceOf(self.account).call())).scaleb(-decimals)
-
-    def book_stream(self, instrument_id: str) -> AsyncIterator[BookUpdate | TopOfBook]:
-        """Refuse: a pool has no book (``Capability.BOOK_STREAM`` is absent)."""
-        raise VenueRejected(f"{self.name} offers no {Capability.BOOK_STREAM.value} (capabilities: absent)")
-
-    def trade_stream(self, instrument_id: str) -> AsyncIterator[Trade]:
-        """Refuse: ``Capability.TRADE_STREAM`` is absent."""
-        raise VenueRejected(f"{self.name} offers no {Capability.TRADE_STREAM.value} (capabilities: absent)")
-
-    def fill_stream(self) -> AsyncIterator[Fill]:
-        """Refuse: ``Capability.FILL_STREAM`` is absent; a swap's fill is known from its receipt."""
-        raise VenueRejected(f"{self.name} offers no {Capability.FILL_STREAM.value} (capabilities: absent)")
 
     async def close(self) -> None:
         """Release nothing: the chain connection belongs to whoever made it."""

@@ -57,7 +57,25 @@ CAPABILITIES: Mapping[Capability, Support] = MappingProxyType({
 })
 
 
-class PoolVenue:
+class SwapStreams:
+    """The streams a swap venue lacks, refused as absent; a swap's fill is known once ``place`` returns."""
+
+    name: str
+
+    def book_stream(self, instrument_id: str) -> AsyncIterator[BookUpdate | TopOfBook]:
+        """Refuse: a pool has no book (``Capability.BOOK_STREAM`` is absent)."""
+        raise VenueRejected(f"{self.name} offers no {Capability.BOOK_STREAM.value} (capabilities: absent)")
+
+    def trade_stream(self, instrument_id: str) -> AsyncIterator[Trade]:
+        """Refuse: ``Capability.TRADE_STREAM`` is absent."""
+        raise VenueRejected(f"{self.name} offers no {Capability.TRADE_STREAM.value} (capabilities: absent)")
+
+    def fill_stream(self) -> AsyncIterator[Fill]:
+        """Refuse: ``Capability.FILL_STREAM`` is absent."""
+        raise VenueRejected(f"{self.name} offers no {Capability.FILL_STREAM.value} (capabilities: absent)")
+
+
+class PoolVenue(SwapStreams):
     """The ``Venue`` of one account trading one coin/USD pool.
 
     Parameters
@@ -191,18 +209,6 @@ class PoolVenue:
     async def balances(self) -> Sequence[Balance]:
         """Return the coin and the stablecoin held, exact."""
         return [Balance(self.name, Money(amount, currency)) for currency, amount in self._balances.items()]
-
-    def book_stream(self, instrument_id: str) -> AsyncIterator[BookUpdate | TopOfBook]:
-        """Refuse: a pool has no book (``Capability.BOOK_STREAM`` is absent)."""
-        raise VenueRejected(f"{self.name} offers no {Capability.BOOK_STREAM.value} (capabilities: absent)")
-
-    def trade_stream(self, instrument_id: str) -> AsyncIterator[Trade]:
-        """Refuse: ``Capability.TRADE_STREAM`` is absent."""
-        raise VenueRejected(f"{self.name} offers no {Capability.TRADE_STREAM.value} (capabilities: absent)")
-
-    def fill_stream(self) -> AsyncIterator[Fill]:
-        """Refuse: ``Capability.FILL_STREAM`` is absent; a swap's fill is known when ``place`` returns."""
-        raise VenueRejected(f"{self.name} offers no {Capability.FILL_STREAM.value} (capabilities: absent)")
 
     async def close(self) -> None:
         """Release nothing: the pool lives in process."""
