@@ -7,6 +7,7 @@ give the next block's ``baseFeePerGas`` exactly.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from fractions import Fraction
 
@@ -74,7 +75,7 @@ def test_next_base_fee_is_what_the_node_puts_in_the_next_block(system: DeployedS
     latest = w3.eth.block_number
     assert latest > 20  # the deployment mined blocks with transactions in them
     blocks = [w3.eth.get_block(number) for number in range(1, latest + 1)]
-    for parent, child in zip(blocks, blocks[1:], strict=False):
+    for parent, child in itertools.pairwise(blocks):
         predicted = next_base_fee_wei(parent["baseFeePerGas"], parent["gasUsed"], parent["gasLimit"])
         assert predicted == child["baseFeePerGas"], f"block {child['number']}"
 

@@ -43,8 +43,8 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import pydantic
-from web3.contract import Contract
 from eth_tester.exceptions import TransactionFailed
+from web3.contract import Contract
 from web3.exceptions import ContractLogicError, TransactionNotFound, Web3Exception
 from web3.logs import DISCARD
 from web3.types import TxReceipt
@@ -651,7 +651,7 @@ class Keeper:
         """Send ``flight.transaction``; record ``event`` or ``send_failed``; return whether the node took it."""
         try:
             tx_hash = bytes(self.chain.w3.eth.send_transaction(flight.transaction))  # type: ignore[arg-type]
-        except Exception as error:  # the node's refusal: nonce too low, underpriced, ... (web3 or eth-tester types)
+        except Exception as error:  # noqa: BLE001 (the refusal: nonce too low, underpriced...; web3 or eth-tester types)
             self._record(self._event(block, flight, "send_failed", "", reason=f"{type(error).__name__}: {error}"))
             self._next_nonce = None  # resynchronise from the node at the next send
             return False
