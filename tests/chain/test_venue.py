@@ -18,7 +18,7 @@ from hedgekeeper.chain.deploy import DeployedSystem, SystemConfig, deploy_system
 from hedgekeeper.chain.venue import ChainPoolVenue, SwapPending
 from hedgekeeper.engine.clock import SimulatedClock
 from hedgekeeper.errors import InvalidOrder
-from hedgekeeper.execution.chain_route import ChainPoolRoute
+from hedgekeeper.execution.routed_executor import PoolRoute
 from hedgekeeper.execution.order_manager import OrderManager, RetryPolicy
 from hedgekeeper.execution.routing import RouteLeg
 from hedgekeeper.portfolio.instruments import Instrument, InstrumentKind, Settlement
@@ -192,7 +192,7 @@ def test_a_sandwich_between_quote_and_swap_reverts_the_swap_with_nothing_lost(sy
     chain, venue = system.chain, _venue(system)
     trader, attacker = venue.account, chain.w3.eth.accounts[ATTACKER]
     chain.transact(system.stable.functions.approve(system.pool.address, 2**256 - 1), trader)
-    route = ChainPoolRoute(venue, max_coin=50.0, tolerance_bps=10.0)
+    route = PoolRoute(venue, max_coin=50.0, tolerance_bps=10.0)
     source = route.source(Side.BUY)
     quote_usd = _model(system).amount_in(5 * 10**18, zero_for_one=not _coin_is_token0(system)) / 10**6
     assert source.cost_usd(5.0, Side.BUY) == pytest.approx(

@@ -9,7 +9,7 @@ trading account.
 
 Hedges of ``instrument_id`` (a spot instrument in the book whose venue names the
 chain venue) then go, through the ``OrderManager``, to a ``ChainPoolVenue`` routed
-by the smart order router (``ChainPoolRoute``: the pool's exact quote on its
+by the smart order router (``PoolRoute``: the pool's exact quote on its
 reserves read on chain, plus the gas); every other hedge goes where it went without
 the table. So a backtest's recorded fills of the chain instrument are real swap
 transactions: their amounts are the pool's integers, their fee the gas they used
@@ -319,9 +319,8 @@ def chain_execution(
     rest : the executor of every other instrument with a book
     listener : the exchanges' listener, called first, or None
     """
-    from hedgekeeper.execution.chain_route import ChainPoolRoute
     from hedgekeeper.execution.order_manager import OrderManager
-    from hedgekeeper.execution.routed_executor import RoutedExecutor
+    from hedgekeeper.execution.routed_executor import PoolRoute, RoutedExecutor
 
     config = backtest.file.chain
     assert config is not None
@@ -330,8 +329,7 @@ def chain_execution(
     instrument = venue.instrument
     orders = OrderManager({venue.name: venue}, clock, id_prefix=f"hk-{venue.name}")
     router = RoutedExecutor(orders, backtest.book.registry,
-                            {instrument.underlying: [ChainPoolRoute(venue, config.max_swap_coin,
-                                                                    config.tolerance_bps)]},
+                            {instrument.underlying: [PoolRoute(venue, config.max_swap_coin, config.tolerance_bps)]},
                             lot_coin=instrument.lot_size * instrument.contract_size)
 
     def feed(event: MarketEvent) -> None:

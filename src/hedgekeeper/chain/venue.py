@@ -79,7 +79,7 @@ from hedgekeeper.portfolio.values import Money, Price, decimal_places
 from hedgekeeper.timestamps import TimeSource
 from hedgekeeper.venues.amm.constant_product import ConstantProductPool
 from hedgekeeper.venues.amm.errors import AmmError
-from hedgekeeper.venues.amm.pool_quote import PoolTokens
+from hedgekeeper.venues.amm.pool_quote import PoolTokens, pool_mid_usd
 from hedgekeeper.venues.amm.venue import CAPABILITIES, SwapStreams, swap_order_view, swap_request_problem
 from hedgekeeper.venues.base import Capability, Support
 from hedgekeeper.venues.orders import (
@@ -190,9 +190,7 @@ class ChainPoolVenue(SwapStreams):
 
     def mid_usd(self) -> float:
         """Return the pool's marginal price before fees, USD per coin."""
-        raw = self.pool_model().mid_price_raw()
-        usd_per_coin = raw if self.tokens.coin_is_token0 else 1.0 / raw
-        return usd_per_coin * 10.0 ** (self.tokens.coin_decimals - self.tokens.usd_decimals)
+        return pool_mid_usd(self.pool_model(), self.tokens)
 
     def native_price_usd(self, block: int | str = "latest") -> tuple[Decimal, int, int, int]:
         """Return the oracle's price of the native coin at ``block``.

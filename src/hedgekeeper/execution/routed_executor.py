@@ -41,7 +41,8 @@ from hedgekeeper.execution.simulated_taker import TakerFill
 from hedgekeeper.execution.venue_fills import VenueFills
 from hedgekeeper.market.order_book import OrderBook
 from hedgekeeper.portfolio.instruments import Instrument, InstrumentRegistry
-from hedgekeeper.venues.amm.venue import PoolVenue
+from hedgekeeper.venues.amm.pool import AmmPool
+from hedgekeeper.venues.amm.pool_quote import PoolTokens, quote_pool
 from hedgekeeper.venues.orders import OrderRequest, OrderType, Side, TimeInForce
 
 logger = logging.getLogger(__name__)
@@ -104,18 +105,42 @@ class BookRoute:
         return levels[-1][0]
 
 
+class SwapVenue(Protocol):
+    """A venue that swaps through a pool: in process (``PoolVenue``) or on a chain (``ChainPoolVenue``)."""
+
+    name: str
+    tokens: PoolTokens
+
+    @property
+    def instrument(self) -> Instrument:
+        """Return the pool's instrument."""
+        ...
+
+    def pool_model(self) -> AmmPool:
+        """Return the pool as it stands, on its exact integer math."""
+        ...
+
+    def mid_usd(self) -> float:
+        """Return the pool's marginal price before fees, USD per coin."""
+        ...
+
+    def gas_estimate_usd(self) -> float:
+        """Return one swap's gas now, USD."""
+        ...
+
+
 @dataclass(frozen=True)
 class PoolRoute:
-    """A coin/USD pool traded through its ``PoolVenue``.
+    """A coin/USD pool traded through its swap venue, read as it stands at each round.
 
     Parameters
     ----------
-    venue : PoolVenue, whose pool is read as it stands at each round
+    venue : SwapVenue, a ``PoolVenue`` or a ``ChainPoolVenue``
     max_coin : float, the largest swap offered to the router, coin
     tolerance_bps : float >= 0, how far beyond the quoted average price a swap may fill, bps
     """
 
-    venue: PoolVenue
+    venue: SwapVenue
     max_coin: float
     tolerance_bps: float = 10.0
 
@@ -126,26 +151,18 @@ class PoolRoute:
 
     def mid_usd(self) -> float | None:
         """Return the pool's marginal price before fees, USD per coin."""
-        tokens = self.venue.tokens
-        raw = self.venue.pool.mid_price_raw()
-        usd_per_coin = raw if tokens.coin_is_token0 else 1.0 / raw
-        return usd_per_coin * 10.0 ** (tokens.coin_decimals - tokens.usd_decimals)
+        return self.venue.mid_usd()
 
     def source(self, side: Side) -> LiquiditySource:
-        """Return the pool's exact quote against its own mid, with the gas as the fixed cost."""
-        mid = self.mid_usd()
-        assert mid is not None  # a pool always has a price
-        return pool_source(self.instrument.instrument_id, self.venue.name, self.venue.pool, self.venue.tokens,
-                           reference_mid_usd=mid, gas_cost_usd=float(self.venue.gas_cost_usd),
-                           max_coin=self.max_coin)
+        """Return the pool's exact quote against its own mid, one swap's gas as the fixed cost."""
+        return pool_source(self.instrument.instrument_id, self.venue.name, self.venue.pool_model(),
+                           self.venue.tokens, reference_mid_usd=self.venue.mid_usd(),
+                           gas_cost_usd=self.venue.gas_estimate_usd(), max_coin=self.max_coin)
 
     def limit_price_usd(self, leg: RouteLeg, side: Side) -> float:
-        """Return the leg's quoted average price, ``tolerance_bps`` worse."""
-        mid = self.mid_usd()
-        assert mid is not None
-        variable_usd = leg.cost_usd - float(self.venue.gas_cost_usd)
-        average = mid + side.sign * variable_usd / float(leg.size_coin)
-        return average * (1.0 + side.sign * self.tolerance_bps * 1e-4)
+        """Return the leg's average price on the pool as it stands, ``tolerance_bps`` worse, USD per coin."""
+        quote = quote_pool(self.venue.pool_model(), self.venue.tokens, side, float(leg.size_coin))
+        return quote.average_price_usd * (1.0 + side.sign * self.tolerance_bps * 1e-4)
 
 
 @dataclass

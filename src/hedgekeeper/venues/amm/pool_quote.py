@@ -84,6 +84,19 @@ def _coin_base_units(size_coin: float, decimals: int) -> int:
     return units
 
 
+def pool_mid_usd(pool: AmmPool, tokens: PoolTokens) -> float:
+    """Return the pool's marginal price before fees, USD per coin.
+
+    >>> from hedgekeeper.venues.amm.constant_product import ConstantProductPool
+    >>> pool_mid_usd(ConstantProductPool(30_000_000 * 10**6, 10_000 * 10**18),
+    ...              PoolTokens(coin_is_token0=False, coin_decimals=18, usd_decimals=6))
+    3000.0
+    """
+    raw_mid = pool.mid_price_raw()
+    raw_usd_per_coin = raw_mid if tokens.coin_is_token0 else 1.0 / raw_mid
+    return raw_usd_per_coin * 10**tokens.coin_decimals / 10**tokens.usd_decimals
+
+
 def quote_pool(pool: AmmPool, tokens: PoolTokens, side: Side, size_coin: float) -> PoolQuote:
     """Return the USD cost of buying or selling ``size_coin`` of the coin through ``pool``.
 
@@ -117,9 +130,7 @@ def quote_pool(pool: AmmPool, tokens: PoolTokens, side: Side, size_coin: float) 
     """
     units = _coin_base_units(size_coin, tokens.coin_decimals)
     coin_scale, usd_scale = 10**tokens.coin_decimals, 10**tokens.usd_decimals
-    raw_mid = pool.mid_price_raw()
-    raw_usd_per_coin = raw_mid if tokens.coin_is_token0 else 1.0 / raw_mid
-    mid_price_usd = raw_usd_per_coin * coin_scale / usd_scale
+    mid_price_usd = pool_mid_usd(pool, tokens)
     if side is Side.BUY:
         swap = pool.swap_exact_output(units, zero_for_one=not tokens.coin_is_token0)
         filled, usd_units = swap.amount_out, swap.amount_in

@@ -37,7 +37,7 @@ from hedgekeeper.portfolio.values import Money, Price, decimal_places
 from hedgekeeper.timestamps import TimeSource
 from hedgekeeper.venues.amm.errors import AmmError
 from hedgekeeper.venues.amm.pool import AmmPool
-from hedgekeeper.venues.amm.pool_quote import PoolTokens, quote_pool
+from hedgekeeper.venues.amm.pool_quote import PoolTokens, pool_mid_usd, quote_pool
 from hedgekeeper.venues.base import Capability, Support
 from hedgekeeper.venues.orders import (
     Fill,
@@ -111,6 +111,18 @@ class PoolVenue(SwapStreams):
         self._orders: dict[str, VenueOrder] = {}
         self._fills: list[Fill] = []
         self._sequence = itertools.count(1)
+
+    def pool_model(self) -> AmmPool:
+        """Return the pool as it stands."""
+        return self.pool
+
+    def mid_usd(self) -> float:
+        """Return the pool's marginal price before fees, USD per coin."""
+        return pool_mid_usd(self.pool, self.tokens)
+
+    def gas_estimate_usd(self) -> float:
+        """Return one swap's gas, USD."""
+        return float(self.gas_cost_usd)
 
     async def instruments(self) -> Sequence[Instrument]:
         """Return the pool's one instrument."""
