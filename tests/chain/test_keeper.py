@@ -267,6 +267,26 @@ def test_a_stuck_transaction_is_replaced_with_higher_fees_and_its_nonce(system: 
     assert [event.nonce for event in keeper.records.events("confirmed")] == [nonce_before, nonce_before + 1]
 
 
+def test_a_nonce_taken_by_another_sender_of_the_key_drops_the_transaction(system: DeployedSystem) -> None:
+    _only_first_vault_kept(system)
+    chain = system.chain
+    keeper = Keeper.for_system(system, KeeperConfig(risk_aversion_per_usd=DEAR_RISK))
+    _move_oracle(system, 3150.0)
+    with _mempool(chain):
+        keeper.step()
+        (sent,) = keeper.records.events("sent")
+        # Someone else holding the keeper's key spends the same nonce, paying more.
+        chain.w3.eth.send_transaction({"from": keeper.account, "to": chain.accounts[3], "value": 1, "gas": 21_000,
+                                       "nonce": sent.nonce, "maxFeePerGas": 2 * sent.max_fee_per_gas_wei,
+                                       "maxPriorityFeePerGas": 2 * sent.max_priority_fee_per_gas_wei})  # fmt: skip
+        chain.mine()
+    _step(keeper)
+    (dropped,) = keeper.records.events("dropped")
+    assert dropped.tx_hash == sent.tx_hash and dropped.reason == f"nonce {sent.nonce} was used by another transaction"
+    (confirmed,) = keeper.records.events("confirmed")  # checked again, rebalanced with the next nonce
+    assert confirmed.nonce == sent.nonce + 1 and not read_check(system.vaults[0]).needs_rebalance
+
+
 def test_a_sandwiched_rebalance_reverts_is_recorded_and_the_keeper_carries_on(system: DeployedSystem) -> None:
     _only_first_vault_kept(system)
     chain = system.chain

@@ -182,7 +182,8 @@ class KeeperTransaction:
     Attributes
     ----------
     block : int, the block at which the keeper saw the event
-    event : str, ``sent``, ``replaced``, ``send_failed``, ``included``, ``reverted`` or ``confirmed``
+    event : str, ``sent``, ``replaced``, ``send_failed``, ``included``, ``reverted``, ``confirmed`` or
+        ``dropped`` (its nonce went to a transaction sent by someone else with the same key)
     tx_hash : str, 0x-hex ("" when the node refused the send)
     nonce : int, the sender's nonce (a replacement keeps it)
     kind : str, ``single`` (``vault.rebalance``) or ``batch`` (``batcher.rebalance_many``)
@@ -306,6 +307,7 @@ class Keeper:
         self._pool_fee_fraction: float | None = None
         self._single_gas: dict[str, int] = {}
         self._batch_gas: dict[tuple[str, ...], int] = {}
+        self._prepared = False
 
     @classmethod
     def for_system(cls, system: DeployedSystem, config: KeeperConfig | None = None, account: str | None = None) -> Keeper:
@@ -329,7 +331,7 @@ class Keeper:
         if not force and self.last_block_ is not None and number <= self.last_block_:
             return False
         block = w3.eth.get_block(number)
-        if not self._info:
+        if not self._prepared:
             self.prepare()
         self.last_block_ = number
         self._reconcile(number)
@@ -353,6 +355,7 @@ class Keeper:
         """
         self._info = {vault.address: self._read_vault_info(vault) for vault in self.vaults}
         self._pool_fee_fraction = int(self.pool.functions.fee_bps().call()) / BPS
+        self._prepared = True
         return self
 
     def run(self, max_blocks: int | None = None) -> KeeperRecorder:
@@ -425,6 +428,7 @@ class Keeper:
     def _swap_fee_fraction(self) -> float:
         if self._pool_fee_fraction is None:
             self._pool_fee_fraction = int(self.pool.functions.fee_bps().call()) / BPS
+        self._prepared = True
         return self._pool_fee_fraction
 
     def _l1_fee_wei(self, transaction: dict[str, Any]) -> int:
@@ -632,7 +636,10 @@ class Keeper:
 
     def _nonce(self) -> int:
         if self._next_nonce is None:
-            self._next_nonce = int(self.chain.w3.eth.get_transaction_count(self.account, "pending"))
+            # The node's count, never below a nonce still in flight here (eth-tester's
+            # "pending" count does not see its own mempool).
+            pending = int(self.chain.w3.eth.get_transaction_count(self.account, "pending"))
+            self._next_nonce = max(pending, max(self._in_flight, default=-1) + 1)
         return self._next_nonce
 
     def _send_new(
@@ -679,12 +686,22 @@ class Keeper:
         return None
 
     def _reconcile(self, block: int, after_send: bool = False) -> None:
+        mined_count: int | None = None  # the account's nonce at the latest block, read when needed
         for nonce in sorted(self._in_flight):
             flight = self._in_flight[nonce]
             receipt = self._receipt(flight)
             if receipt is None:
                 if flight.receipt is not None:  # reorganised out: wait again
                     flight.receipt = None
+                if mined_count is None:
+                    mined_count = int(self.chain.w3.eth.get_transaction_count(self.account, "latest"))
+                if mined_count > nonce and self._receipt(flight) is None:
+                    # The nonce went to a transaction this keeper did not send (another process
+                    # with the same key): ours can never be mined.
+                    del self._in_flight[nonce]
+                    self._record(self._event(block, flight, "dropped", "0x" + flight.hashes[-1].hex(),
+                                             reason=f"nonce {nonce} was used by another transaction"))  # fmt: skip
+                    continue
                 if not after_send and block - flight.sent_block >= self.config.stuck_after_blocks:
                     self._replace(block, flight)
                 continue
