@@ -51,6 +51,7 @@ from web3.types import TxReceipt
 
 from hedgekeeper.chain.backends import Chain, revert_reason
 from hedgekeeper.chain.deploy import MAX_BATCH, DeployedSystem
+from hedgekeeper.chain.errors import NodeUnavailable
 from hedgekeeper.chain.gas import (
     WEI_PER_GWEI,
     Eip1559Fees,
@@ -96,7 +97,8 @@ class KeeperConfig(StrictModel):
     ----------
     confirmations : int, blocks that must hold a transaction (its own included) before it counts as final, >= 1
     stuck_after_blocks : int, blocks after sending without a receipt before the transaction is replaced, >= 1
-    fee_bump_bps : int, the least raise of both the max fee and the tip in a replacement, bps (>= 1000; 1250 is 12.5%)
+    fee_bump_bps : int, the raise of both the max fee and the tip in a replacement, bps (>= 1250, i.e. 12.5%:
+        geth and anvil refuse less than 10%, others 12.5%)
     priority_fee_gwei : float, the least tip offered, gwei per gas (all of it when the history gives none)
     fee_history_blocks : int, blocks of ``eth_feeHistory`` whose median tip is offered when above
         ``priority_fee_gwei``; 0 always offers ``priority_fee_gwei``
@@ -116,7 +118,7 @@ class KeeperConfig(StrictModel):
 
     confirmations: Annotated[int, pydantic.Field(ge=1)] = 1
     stuck_after_blocks: Annotated[int, pydantic.Field(ge=1)] = 3
-    fee_bump_bps: Annotated[int, pydantic.Field(ge=1000, le=BPS)] = 1250
+    fee_bump_bps: Annotated[int, pydantic.Field(ge=1250, le=BPS)] = 1250
     priority_fee_gwei: Annotated[float, pydantic.Field(ge=0.0)] = 1.0
     fee_history_blocks: Annotated[int, pydantic.Field(ge=0, le=1024)] = 5
     fee_history_percentile: Annotated[float, pydantic.Field(ge=0.0, le=100.0)] = 50.0
@@ -333,7 +335,6 @@ class Keeper:
         block = w3.eth.get_block(number)
         if not self._prepared:
             self.prepare()
-        self.last_block_ = number
         self._reconcile(number)
         oracle_round = read_oracle_round(self.oracle, block=number)
         if oracle_round.round_id != self.oracle_round_:
@@ -343,6 +344,7 @@ class Keeper:
         fees = self._fees(block)
         acted = self._decide(number, int(block["timestamp"]), checks, fees, oracle_round.price_usd)
         self._send(number, acted, fees, oracle_round.price_usd)
+        self.last_block_ = number  # done: a step that failed before is tried again (vaults in flight are not resent)
         self._reconcile(int(w3.eth.block_number), after_send=True)
         return True
 
@@ -359,14 +361,21 @@ class Keeper:
         return self
 
     def run(self, max_blocks: int | None = None) -> KeeperRecorder:
-        """Step on every new block until ``stop()`` or ``max_blocks`` blocks were stepped; return the records."""
+        """Step on every new block until ``stop()`` or ``max_blocks`` blocks were stepped; return the records.
+
+        A step that fails on the node (no answer, an RPC error) is logged and tried
+        again at the next poll; the transactions in flight stay tracked.
+        """
         self._stop.clear()
         stepped = 0
         while not self._stop.is_set() and (max_blocks is None or stepped < max_blocks):
-            if self.step():
-                stepped += 1
-            else:
-                self._stop.wait(self.config.poll_interval_s)
+            try:
+                if self.step():
+                    stepped += 1
+                    continue
+            except (Web3Exception, OSError, NodeUnavailable) as error:  # the node: try again next poll
+                logger.warning("keeper step failed at block %s: %s: %s", self.last_block_, type(error).__name__, error)
+            self._stop.wait(self.config.poll_interval_s)
         return self.records
 
     def stop(self) -> None:
