@@ -9,7 +9,8 @@ new block until ``stop()`` or a block budget. A step:
    checked again this very step); a successful one is confirmed once
    ``confirmations`` blocks hold it; one not mined ``stuck_after_blocks`` after it
    was sent is replaced with the same nonce and fees at least ``fee_bump_bps``
-   higher on both the max fee and the tip;
+   higher on both the max fee and the tip; one whose nonce another sender of the
+   key spent is recorded as dropped;
 2. reads every vault's ``check()`` in one call (``batcher.check_many``, 64 a call)
    and the oracle's latest round;
 3. for each vault out of band and not in flight, prices its rebalance against the
@@ -277,6 +278,14 @@ class Keeper:
     records : KeeperRecorder
     last_block_ : int or None, the last block stepped
     oracle_round_ : int, the oracle round seen at the last step
+
+    Examples
+    --------
+    >>> system = deploy_system(load_system_config("examples/chain.toml"))  # doctest: +SKIP
+    >>> keeper = Keeper.for_system(system, KeeperConfig(confirmations=2))  # doctest: +SKIP
+    >>> keeper.step()  # one block's work; keeper.run() loops until keeper.stop()  # doctest: +SKIP
+    True
+    >>> [(d.vault, d.act, d.reason) for d in keeper.records.decisions]  # doctest: +SKIP
     """
 
     def __init__(
@@ -437,7 +446,6 @@ class Keeper:
     def _swap_fee_fraction(self) -> float:
         if self._pool_fee_fraction is None:
             self._pool_fee_fraction = int(self.pool.functions.fee_bps().call()) / BPS
-        self._prepared = True
         return self._pool_fee_fraction
 
     def _l1_fee_wei(self, transaction: dict[str, Any]) -> int:
