@@ -146,6 +146,9 @@ def keep(
             keeper.step()
 
         updater.replay(points, after_each=after_each)
+        for tx_hash in keeper.awaiting_receipt.values():  # a node may mine after answering: see the last through
+            chain.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=60)  # type: ignore[arg-type]
+        keeper.step()
     except (HedgekeeperError, FileNotFoundError) as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(1) from None
