@@ -114,10 +114,19 @@ def build_engine(backtest: Backtest, variant: Variant) -> Engine:
             return fee
         return fee + (order_book.best_ask_usd - order_book.best_bid_usd) / (2.0 * order_book.mid_usd)
 
+    feeds = backtest.feeds()
+    listeners = [] if execution is None else [execution[1]]
+    features = None
+    if variant.policy.ml_gate is not None:  # the gate reads market features computed from the events
+        from hedgekeeper.ml.features import UnderlyingFeatures
+
+        tracker = UnderlyingFeatures({feed.underlying: feed.spot_stream for feed in feeds})
+        listeners.append(tracker)
+        features = tracker.features
     return Engine(
         clock=clock,
         book=state,
-        feeds=backtest.feeds(),
+        feeds=feeds,
         policy=build_policy(variant.policy, variant.profile),
         hedger=hedger,
         validator=EdgeValidator(
@@ -126,8 +135,9 @@ def build_engine(backtest: Backtest, variant: Variant) -> Engine:
         ),
         cost_fraction=cost_fraction,
         settings=engine_config.settings(),
-        listeners=() if execution is None else (execution[1],),
+        listeners=tuple(listeners),
         order_books=order_books,
+        features=features,
     )
 
 

@@ -1,0 +1,290 @@
+"""Benchmark: the ML gate's cost-versus-hedging-error frontier against the same policies without it.
+
+The task (``ml/simulation.py``): 25 short 30-day at-the-money BTC calls delta-hedged
+with a perpetual at 1-minute steps, paying a 5 bps fee plus half the quoted spread.
+Every figure is out of sample:
+
+- simulated: spiky paths (``spiky_events``; Brownian motion, permanent jumps and
+  short-lived spikes); the model trains on ``--paths`` paths and is judged on as
+  many others (``examples/ml_gate_simulated.toml``);
+- recorded: Gemini BTC/USD 1-minute candles, 2021-03-16 .. 2021-04-15; the model
+  trains on the first 15 days and is judged on the last 15
+  (``examples/ml_gate_recorded.toml``), when ``../shared/data`` is there.
+
+Peers: the threshold policy without the gate (a sweep of band widths), the
+Whalley-Wilmott band (a sweep of risk aversions), and, on the simulated task, a
+pfhedge no-transaction band network (Imaki et al., 2021) trained by deep hedging
+on Brownian paths at the book's vol and cost (pfhedge and torch are the optional
+[deep] extra; skipped with the reason when absent).
+
+For each frontier the script prints every setting's figures, the cost of the gated
+frontier against the best static one at equal hedging error, and the cheapest gated
+setting at equal or lower hedging error than each efficient static setting, with the
+deferrals past a hard limit (must be 0).
+
+    python bench/bench_ml_gate.py [--paths 2] [--days 20] [--skip-recorded] [--skip-deep]   # ~10 min on 2 cores
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+
+from hedgekeeper.backtest.metrics import pareto_efficient
+from hedgekeeper.ml.evaluation import PolicyPoint, cost_at_error, evaluate_policies, savings_at_equal_error
+from hedgekeeper.ml.pipeline import Evaluation, MLConfig, build_tasks, evaluate, load_ml_config, train, write_report
+from hedgekeeper.ml.simulation import NS_PER_SECOND, SECONDS_PER_YEAR, HedgingTask
+from hedgekeeper.policy.base import decision_for, describe_position
+from hedgekeeper.policy.decision import Decision, Greek, PolicyInput
+from hedgekeeper.policy.hard_limits import HardLimits
+from hedgekeeper.policy.risk_profile import load_risk_profile
+
+EXAMPLES = Path(__file__).parents[1] / "examples"
+OUTPUT = Path("results/bench-ml")
+WHALLEY_WILMOTT_RISK_AVERSIONS = (1e-6, 1e-5, 1e-4, 1e-3)
+DEEP_RISK_AVERSIONS = (1.0, 10.0, 100.0)
+DEEP_STEP_YEARS = 4.0 / (365 * 24)  # the network trains on 4-hour rebalancing (CPU time); its band is applied every minute
+
+
+def _say(line: str) -> None:
+    print(f"  {line}", flush=True)
+
+
+def _static_family(config: MLConfig, tasks: list[HedgingTask], family: str, parameters: tuple[float, ...]) -> list[PolicyPoint]:
+    from hedgekeeper.ml.pipeline import make_policy
+
+    other = config.model_copy(update={"policies": config.policies.model_copy(update={"family": family})})
+    hard = config.hard_limits
+    return evaluate_policies(tasks, [(f"{family}-{p:g}", family, p, lambda p=p: make_policy(other, p)) for p in parameters],
+                             hard_min_liquidation_distance=hard.min_liquidation_distance,
+                             hard_max_leverage=hard.max_leverage, progress=_say)
+
+
+def _gated_whalley_wilmott(config: MLConfig, tasks: list[HedgingTask]) -> list[PolicyPoint]:
+    """Return the Whalley-Wilmott sweep gated by the same model (its features are relative to the band)."""
+    from hedgekeeper.ml.pipeline import make_policy
+    from hedgekeeper.ml.simulation import DeferralLimits
+
+    other = config.model_copy(update={"policies": config.policies.model_copy(update={"family": "whalley_wilmott"})})
+    gate, hard = config.gate, config.hard_limits
+    variants = [
+        (f"gated-whalley_wilmott-{p:g}-p{q:g}", f"gated Whalley-Wilmott p>={q:g}", p,
+         lambda p=p, q=q: make_policy(other, p, {"model_path": str(config.model_path), "defer_probability": q,
+                                                 **gate.model_dump()}))
+        for q in config.policies.defer_probabilities[:2] for p in WHALLEY_WILMOTT_RISK_AVERSIONS
+    ]
+    limits = DeferralLimits(gate.max_deferral_s, gate.outer_band_multiple, gate.min_liquidation_distance,
+                            gate.max_leverage)
+    return evaluate_policies(tasks, variants, limits=limits, hard_min_liquidation_distance=hard.min_liquidation_distance,
+                             hard_max_leverage=hard.max_leverage, progress=_say)
+
+
+def _dominance(gated: list[PolicyPoint], static: list[PolicyPoint]) -> list[tuple[PolicyPoint, PolicyPoint | None]]:
+    """Return, for each efficient static point, the cheapest gated point at equal or lower hedging error."""
+    costs = np.array([p.cost_usd for p in static])
+    errors = np.array([p.hedging_error_usd for p in static])
+    rows = []
+    for index in np.flatnonzero(pareto_efficient(costs, errors)):
+        reference = static[index]
+        candidates = [g for g in gated if g.hedging_error_usd <= reference.hedging_error_usd]
+        rows.append((reference, min(candidates, key=lambda g: g.cost_usd) if candidates else None))
+    return sorted(rows, key=lambda row: row[0].hedging_error_usd)
+
+
+def _print_comparison(title: str, gated: list[PolicyPoint], static: list[PolicyPoint]) -> None:
+    print(f"\n{title}")
+    rows = savings_at_equal_error(gated, static)
+    print(f"  at equal hedging error (both frontiers interpolated):")
+    print(f"  {'hedging error USD':>18}{'gated cost':>12}{'static cost':>13}{'saved':>8}")
+    for row in rows:
+        print(f"  {row.error_usd:>18,.0f}{row.gated_cost_usd:>12,.0f}{row.static_cost_usd:>13,.0f}{row.saving:>8.1%}")
+    if not rows:
+        print("  (no efficient gated point inside the static range of hedging error)")
+    print("  cheapest gated setting at equal or lower hedging error than each efficient static setting:")
+    for reference, best in _dominance(gated, static):
+        if best is None:
+            print(f"  {reference.label:<24} {reference.hedging_error_usd:>7,.0f} USD {reference.cost_usd:>9,.0f} USD"
+                  f"   no gated setting reaches this hedging error")
+            continue
+        saving = 1.0 - best.cost_usd / reference.cost_usd
+        print(f"  {reference.label:<24} {reference.hedging_error_usd:>7,.0f} USD {reference.cost_usd:>9,.0f} USD"
+              f"   {best.label:<30} {best.hedging_error_usd:>7,.0f} USD {best.cost_usd:>9,.0f} USD   saved {saving:>6.1%}")
+
+
+class NoTransactionBandPolicy:
+    """Hold the book's delta in the band a pfhedge no-transaction band network gives (a Policy).
+
+    The network maps (log moneyness, time to maturity, vol) to a band around the
+    Black-Scholes delta of one short call's hedge, ``[Delta - w_lower, Delta + w_upper]``
+    (hedge ratio, coin per option); for ``n_options`` calls the book's delta
+    (hedge minus ``n_options * Delta``) is kept in ``[-n w_lower, n w_upper]`` coin,
+    traded to the nearest edge.
+    """
+
+    def __init__(self, network, strike_usd: float, expiry_ns: int, vol: float, n_options: float) -> None:  # noqa: ANN001
+        self.network = network
+        self.strike_usd = strike_usd
+        self.expiry_ns = expiry_ns
+        self.vol = vol
+        self.n_options = n_options
+
+    def band(self, state: PolicyInput) -> tuple[float, float]:
+        """Return the band of the book's delta, coin."""
+        import torch
+        import torch.nn.functional as fn
+
+        risk = state.risk
+        maturity = max((self.expiry_ns - risk.ts_ns) / NS_PER_SECOND / SECONDS_PER_YEAR, 1e-6)
+        inputs = torch.tensor([[math.log(risk.spot_usd / self.strike_usd), maturity, self.vol]])
+        with torch.no_grad():
+            width = fn.leaky_relu(self.network(inputs))[0]
+        return -self.n_options * float(width[0]), self.n_options * float(width[1])
+
+    def decide(self, state: PolicyInput) -> Decision:
+        """Act when the book's delta leaves the network's band; trade to its edge."""
+        band = self.band(state)
+        reason = describe_position("delta_coin", state.risk.delta_coin, band, "no-transaction band")
+        if band[0] <= state.risk.delta_coin <= band[1]:
+            return decision_for(state, act=False, reasons=(reason,))
+        return decision_for(state, act=True, trigger="no_transaction_band", reasons=(reason,),
+                            goal={Greek.DELTA_COIN: band})
+
+    def quiet(self, state: PolicyInput, cells) -> None:  # noqa: ANN001
+        """Return None: the engine asks at every tick."""
+        return None
+
+
+def _deep_hedging_points(config: MLConfig, tasks: list[HedgingTask]) -> list[PolicyPoint]:
+    """Train no-transaction band networks (one per risk aversion) and run them on ``tasks``."""
+    try:
+        import torch
+        import torch.nn.functional as fn
+        from pfhedge.instruments import BrownianStock, EuropeanOption
+        from pfhedge.nn import BlackScholes, Clamp, EntropicRiskMeasure, Hedger, MultiLayerPerceptron
+    except ImportError as error:
+        print(f"\ndeep hedging peer: skipped ({error}; install the [deep] extra: pfhedge and torch)")
+        return []
+
+    class NoTransactionBandNet(torch.nn.Module):
+        # The band around the Black-Scholes delta, widths from a multi-layer perceptron (Imaki et al., 2021).
+        def __init__(self, derivative) -> None:  # noqa: ANN001
+            super().__init__()
+            self.delta = BlackScholes(derivative)
+            self.mlp = MultiLayerPerceptron(out_features=2)
+            self.clamp = Clamp()
+
+        def inputs(self) -> list[str]:
+            return self.delta.inputs() + ["prev_hedge"]
+
+        def forward(self, x):  # noqa: ANN001, ANN202
+            prev_hedge = x[..., [-1]]
+            delta = self.delta(x[..., :-1])
+            width = self.mlp(x[..., :-1])
+            lower = delta - fn.leaky_relu(width[..., [0]])
+            upper = delta + fn.leaky_relu(width[..., [1]])
+            return self.clamp(prev_hedge, min=lower, max=upper)
+
+    torch.manual_seed(config.seed)
+    torch.set_num_threads(1)
+    cost = float(np.mean([task.path.cost_fraction.mean() for task in tasks]))
+    maturity_years = (tasks[0].book.expiry_ns - tasks[0].path.ts_ns[0]) / NS_PER_SECOND / SECONDS_PER_YEAR
+    variants = []
+    for risk_aversion in DEEP_RISK_AVERSIONS:
+        start = time.perf_counter()
+        derivative = EuropeanOption(BrownianStock(sigma=config.book.vol, cost=cost, dt=DEEP_STEP_YEARS),
+                                    maturity=maturity_years)
+        network = NoTransactionBandNet(derivative)
+        hedger = Hedger(network, network.inputs(), criterion=EntropicRiskMeasure(a=risk_aversion))
+        hedger.fit(derivative, n_paths=1000, n_epochs=30, verbose=False)
+        print(f"  no-transaction band network, entropic risk aversion {risk_aversion:g}: trained in "
+              f"{time.perf_counter() - start:.0f} s")
+        variants.append((risk_aversion, network.mlp))
+    profile = load_risk_profile({"BTC": {"delta_coin": {"target": 0.0, "width": 1e6}}})
+    hard = config.hard_limits
+    points = []
+    for risk_aversion, mlp in variants:
+        def make(mlp=mlp, task=tasks[0]):  # noqa: ANN001, ANN202
+            book = task.book
+            return HardLimits(NoTransactionBandPolicy(mlp, book.strike_usd, book.expiry_ns, book.vol, book.n_options),
+                              profile=profile, min_liquidation_distance=hard.min_liquidation_distance,
+                              max_leverage=hard.max_leverage)
+        # every test task shares the book's terms relative to its start; build the policy per task
+        runs = [evaluate_policies([task], [(f"deep-ntb-{risk_aversion:g}", "deep no-transaction band", risk_aversion,
+                                            lambda task=task, mlp=mlp: make(mlp, task))])[0] for task in tasks]
+        point = PolicyPoint(runs[0].label, runs[0].family, risk_aversion, float(np.mean([r.cost_usd for r in runs])),
+                            float(np.mean([r.hedging_error_usd for r in runs])), sum(r.rebalances for r in runs), 0, 0)
+        _say(f"{point.label:<28} hedging error {point.hedging_error_usd:>9,.0f} USD   cost {point.cost_usd:>9,.0f} USD"
+             f"   rebalances {point.rebalances:>6,d}")
+        points.append(point)
+    return points
+
+
+def _run(config: MLConfig, *, deep: bool) -> None:
+    start = time.perf_counter()
+    train_tasks, test_tasks = build_tasks(config, _say)
+    training = train(config, _say, tasks=train_tasks)
+    print(f"  walk-forward AUC {training.saved.metrics.get('walk_forward_auc', math.nan):.3f}, Brier "
+          f"{training.saved.metrics.get('walk_forward_brier', math.nan):.4f} against "
+          f"{training.saved.metrics.get('walk_forward_brier_base_rate', math.nan):.4f} for the base rate")
+    print("  out of sample:")
+    evaluation = evaluate(config, _say, tasks=test_tasks)
+    whalley_wilmott = _static_family(config, test_tasks, "whalley_wilmott", WHALLEY_WILMOTT_RISK_AVERSIONS)
+    gated_whalley_wilmott = _gated_whalley_wilmott(config, test_tasks)
+    deep_points = _deep_hedging_points(config, test_tasks) if deep else []
+    static = evaluation.static + whalley_wilmott
+    _print_comparison(f"{config.name}: gated threshold against the static threshold policies", evaluation.gated,
+                      evaluation.static)
+    _print_comparison(f"{config.name}: gated threshold against every static policy (threshold and Whalley-Wilmott)",
+                      evaluation.gated, static)
+    _print_comparison(f"{config.name}: gated Whalley-Wilmott against the static Whalley-Wilmott policies",
+                      gated_whalley_wilmott, whalley_wilmott)
+    _print_comparison(f"{config.name}: every gated policy against every static policy",
+                      evaluation.gated + gated_whalley_wilmott, static)
+    if deep_points:
+        _print_comparison(f"{config.name}: gated threshold against the deep no-transaction band network",
+                          evaluation.gated, deep_points)
+        for point in deep_points:
+            static_cost = cost_at_error(static, point.hedging_error_usd)
+            print(f"  {point.label}: cost {point.cost_usd:,.0f} USD at hedging error {point.hedging_error_usd:,.0f} USD;"
+                  f" the static frontier there: {static_cost:,.0f} USD")
+    breaches = evaluation.breaches + sum(point.breaches for point in gated_whalley_wilmott)
+    print(f"  deferrals past a hard limit: {breaches} (every gated run)")
+    full = Evaluation(static, evaluation.gated + gated_whalley_wilmott, evaluation.saved)
+    report = write_report(config, full, training, extra_points=deep_points)
+    print(f"  report: {report}   ({time.perf_counter() - start:.0f} s)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--paths", type=int, default=2, help="simulated paths to train on, and as many to test on")
+    parser.add_argument("--days", type=float, default=20.0, help="days per simulated path")
+    parser.add_argument("--skip-recorded", action="store_true", help="skip the recorded Gemini month")
+    parser.add_argument("--skip-deep", action="store_true", help="skip the pfhedge peer")
+    options = parser.parse_args()
+    logging.basicConfig(level=logging.ERROR)  # row-by-row notes of the replay stay out of the figures
+    start = time.perf_counter()
+    simulated = load_ml_config(EXAMPLES / "ml_gate_simulated.toml")
+    simulated = simulated.model_copy(update={
+        "output_dir": OUTPUT, "model_path": OUTPUT / "gate-simulated.joblib",
+        "data": simulated.data.model_copy(update={"train_paths": options.paths, "test_paths": options.paths,
+                                                   "days": options.days})})
+    print(f"Simulated spiky paths: {options.paths} to train, {options.paths} to test, {options.days:g} days each")
+    _run(simulated, deep=not options.skip_deep)
+    if not options.skip_recorded:
+        recorded = load_ml_config(EXAMPLES / "ml_gate_recorded.toml")
+        recorded = recorded.model_copy(update={"output_dir": OUTPUT, "model_path": OUTPUT / "gate-recorded.joblib"})
+        print("\nRecorded: Gemini BTC/USD 1-minute, 2021-03-16 .. 2021-04-15 (train the first half, test the second)")
+        try:
+            _run(recorded, deep=False)
+        except (FileNotFoundError, OSError) as error:
+            print(f"recorded data: skipped ({error})")
+    print(f"\n{time.perf_counter() - start:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
