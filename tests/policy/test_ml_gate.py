@@ -169,3 +169,39 @@ def test_a_model_with_other_features_is_refused_by_build_policy(tmp_path: Path) 
     path = save_model(tmp_path / "other.joblib", SavedModel(model, ("a", "b"), 0, 1, {}, library_versions()))
     with pytest.raises(ModelMismatch, match="expected"):
         build_policy(load_policy_config(POLICY_TABLE | {"ml_gate": _gate_table(path)}), PROFILE)
+
+
+def test_engine_feeds_features_to_the_gate_and_remembers_the_deferral(tmp_path: Path) -> None:
+    # The real loop (backtest runner): a gated threshold policy over six simulated hours with a crash.
+    import copy
+    import tomllib
+
+    from hedgekeeper.backtest.config import parse_backtest
+    from hedgekeeper.backtest.runner import run_variant
+
+    with (Path(__file__).parents[2] / "examples" / "backtest_short_call.toml").open("rb") as handle:
+        document = tomllib.load(handle)
+    document.pop("sweep")
+    document["simulation"].update(duration_s=6 * 3600.0, step_s=10.0)
+    document["simulation"]["scenarios"][0]["start_s"] = 3 * 3600.0
+    document["profile"]["BTC"]["delta_coin"]["width"] = 0.5
+    document["policy"]["hedge_to"] = "edge"
+    document["backtest"]["output_dir"] = str(tmp_path)
+    static = copy.deepcopy(document)
+    document["policy"]["ml_gate"] = _gate_table(_model(tmp_path), defer_probability=0.05, max_deferral_s=300.0)
+    backtest = parse_backtest(document)
+    recorder = run_variant(backtest, backtest.variants[0])
+    deferred = [d for d in recorder.decisions if d.trigger == DEFERRED]
+    assert deferred, "the gate deferred nothing"
+    assert all(not d.act and d.deferred for d in deferred)
+    # Each deferral states since when the rebalance is deferred, from the engine's memory: never 300 s or more,
+    # and more than 0 s for some (the memory carried over from tick to tick).
+    import re
+
+    deferred_s = [float(re.search(r"deferred for ([0-9.e+]+) s of at most 300 s", d.reasons[-1]).group(1))
+                  for d in deferred]
+    assert max(deferred_s) < 300.0 and max(deferred_s) > 0.0
+    assert len(deferred_s) > sum(1 for s in deferred_s if s == 0.0)
+    static_backtest = parse_backtest(static)
+    static_recorder = run_variant(static_backtest, static_backtest.variants[0])
+    assert len(recorder.fills) < len(static_recorder.fills)
