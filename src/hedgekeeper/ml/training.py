@@ -112,9 +112,12 @@ def walk_forward_splits(ts_ns: NDArray[np.int64], label_end_ns: NDArray[np.int64
     ``n_splits`` consecutive test blocks. A block's training set is every earlier
     sample whose label is known before the block starts, less ``embargo_ns``.
 
+    Labels known 15 ns after each sample: the first test block starts at 50, so
+    only the samples at 0 .. 30 (known by 45) train.
+
     >>> ts = np.arange(10, dtype=np.int64) * 10
-    >>> [(list(train), list(test)) for train, test in walk_forward_splits(ts, ts + 15, 2, 0, 0.5)][0]
-    ([0, 1, 2], [5, 6])
+    >>> [(train.tolist(), test.tolist()) for train, test in walk_forward_splits(ts, ts + 15, 2, 0, 0.5)][0]
+    ([0, 1, 2, 3], [5, 6])
     """
     n = len(ts_ns)
     start = int(n * first_train_fraction)
