@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from hedgekeeper.errors import HedgekeeperError
 
@@ -18,8 +18,8 @@ CONFIG_HELP = "The ML gate file (TOML): [ml] with [ml.data], [ml.labels], [ml.tr
 
 
 def _progress(quiet: bool) -> Progress:
-    return Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), disable=quiet,
-                    transient=False)
+    return Progress(SpinnerColumn(), TextColumn("{task.description:<40}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), disable=quiet, transient=False)
 
 
 def train(
@@ -37,12 +37,16 @@ def train(
     console = Console()
     try:
         settings = load_ml_config(config)
+        policies = settings.policies
+        steps = len(policies.train_parameters) * (
+            settings.data.train_paths if settings.data.source == "simulated" else 1) + settings.training.n_splits
         with _progress(quiet) as bar:
-            task = bar.add_task("training", total=None)
+            task = bar.add_task("training", total=steps)
 
-            def say(line: str) -> None:
-                bar.update(task, description=line)
+            def say(line: str) -> None:  # one line per data set labelled and per walk-forward fold
                 bar.console.print(line)
+                if "samples" in line or line.startswith("fold"):
+                    bar.advance(task)
 
             result = run_training(settings, say)
     except (HedgekeeperError, OSError, ValueError) as error:
@@ -69,12 +73,15 @@ def evaluate(
     console = Console()
     try:
         settings = load_ml_config(config)
+        policies = settings.policies
+        runs = len(policies.parameters) + len(policies.gated_parameters) * len(policies.defer_probabilities)
         with _progress(quiet) as bar:
-            task = bar.add_task("evaluating", total=None)
+            task = bar.add_task("evaluating policies out of sample", total=runs)
 
-            def say(line: str) -> None:
-                bar.update(task, description=line[:60])
+            def say(line: str) -> None:  # one line per data set built and per policy run
                 bar.console.print(line)
+                if "hedging error" in line:
+                    bar.advance(task)
 
             evaluation = run_evaluation(settings, say)
         report = write_report(settings, evaluation)
