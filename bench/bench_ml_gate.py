@@ -255,7 +255,7 @@ def _run(config: MLConfig, *, deep: bool) -> None:
     breaches = evaluation.breaches + sum(point.breaches for point in gated_whalley_wilmott)
     print(f"  deferrals past a hard limit: {breaches} (every gated run)")
     full = Evaluation(static, evaluation.gated + gated_whalley_wilmott, evaluation.saved)
-    report = write_report(config, full, training, extra_points=deep_points)
+    report = write_report(config, full, extra_points=deep_points)
     print(f"  report: {report}   ({time.perf_counter() - start:.0f} s)")
 
 

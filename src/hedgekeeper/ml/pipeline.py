@@ -62,7 +62,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -279,9 +279,11 @@ def train(config: MLConfig, progress: Callable[[str], None] | None = None,
         settings={"name": config.name, "data": config.data.model_dump(mode="json"),
                   "labels": config.labels.model_dump(mode="json"), "family": config.policies.family},
     )
-    save_model(config.model_path, result.saved)
-    object.__setattr__(result, "samples", samples)  # for the report's calibration curve
-    return result
+    # the walk-forward out-of-fold labels and probabilities travel with the model, for the calibration curve
+    saved = replace(result.saved, settings={**result.saved.settings, "out_of_fold": {
+        "label": samples.y[result.oof_index].astype(np.int8), "probability": result.oof_probability}})
+    save_model(config.model_path, saved)
+    return replace(result, saved=saved)
 
 
 @dataclass(frozen=True)
@@ -335,8 +337,7 @@ def savings_lines(evaluation: Evaluation) -> list[str]:
     return lines
 
 
-def write_report(config: MLConfig, evaluation: Evaluation, training: TrainingResult | None = None,
-                 extra_points: list[PolicyPoint] | None = None) -> Path:
+def write_report(config: MLConfig, evaluation: Evaluation, extra_points: list[PolicyPoint] | None = None) -> Path:
     """Write ``<output_dir>/<name>/report.html``: frontier, savings, feature importance, calibration, provenance."""
     from hedgekeeper.backtest.report import frontier_figure
 
@@ -356,11 +357,10 @@ def write_report(config: MLConfig, evaluation: Evaluation, training: TrainingRes
     sections.append(("importance", "Feature importance",
                      figure_html(feature_importance_figure(list(saved.features), model.feature_importances_),
                                  "feature importance")))
-    if training is not None and len(training.oof_index):
-        samples = getattr(training, "samples", None)
-        if samples is not None:
-            sections.append(("calibration", "Calibration (walk-forward, out of fold)", figure_html(
-                calibration_figure(samples.y[training.oof_index], training.oof_probability), "calibration")))
+    out_of_fold = saved.settings.get("out_of_fold")
+    if out_of_fold is not None and len(out_of_fold["label"]):
+        sections.append(("calibration", "Calibration (walk-forward, out of fold)", figure_html(
+            calibration_figure(out_of_fold["label"], out_of_fold["probability"]), "calibration")))
     sections.append(("model", "Model", table_html(
         ["field", "value"],
         [["features", ", ".join(saved.features)],
