@@ -26,9 +26,11 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,bench]'
 	rm -f $(VENV)/.installed-* && touch $@
 
-## run: price the sample portfolio on embedded defaults and print its risk
+## run: the live service on embedded defaults (simulated market and exchange, SQLite under out/service/,
+## dashboard on http://127.0.0.1:8000/, API token in out/service/api-token); Ctrl-C stops it
+## (DURATION=seconds stops it by itself)
 run: $(STAMP)
-	$(BIN)/hedgekeeper risk examples/portfolio.toml
+	$(BIN)/hedgekeeper run examples/service.toml $(if $(DURATION),--duration $(DURATION))
 
 ## test: the whole test suite, doctests included
 test: $(STAMP) $(NODE_STAMP) system-packages
