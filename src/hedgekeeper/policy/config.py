@@ -3,8 +3,13 @@
 A bad field raises ``ConfigError`` naming it (``policy.time.interval_s: ...``). The
 table names a ``kind`` and carries the table of that kind (for ``"hybrid"``, the
 table of each member); a table the kind does not use is an error, never silently
-ignored. ``[policy.hard_limits]`` is required: ``build_policy`` always wraps the
-policy in ``HardLimits``, outermost, around the optional cost-aware skip::
+ignored. An optional ``[policy.ml_gate]`` table, for kind threshold or whalley_wilmott,
+puts the rule in the ML gate (``policy/ml_gate.py``, ``MLGateConfig``): ``model_path``
+(from ``hedgekeeper train``), ``defer_probability``, ``max_deferral_s``,
+``outer_band_multiple``, and ``min_liquidation_distance`` and ``max_leverage``, no
+looser than ``[policy.hard_limits]``'. ``[policy.hard_limits]`` is required: ``build_policy``
+always wraps the policy in ``HardLimits``, outermost, around the optional cost-aware
+skip and the gate::
 
     [policy]
     kind = "hybrid"                   # threshold, time, oracle_deviation, whalley_wilmott, hybrid
@@ -38,14 +43,6 @@ policy in ``HardLimits``, outermost, around the optional cost-aware skip::
     [policy.hard_limits]              # required
     min_liquidation_distance = 0.15   # smallest spot move to liquidation, fraction
     max_leverage = 5.0                # largest gross notional over equity
-
-    [policy.ml_gate]                  # optional, kind threshold or whalley_wilmott: see policy/ml_gate.py
-    model_path = "models/gate.joblib" # from `hedgekeeper train`
-    defer_probability = 0.6           # defer when P(waiting is better) >= this
-    max_deferral_s = 900              # never defer longer
-    outer_band_multiple = 2.0         # never defer beyond 2 band half-widths
-    min_liquidation_distance = 0.25   # never defer closer to liquidation (>= hard_limits')
-    max_leverage = 4.0                # never defer more levered (<= hard_limits')
 """
 
 from __future__ import annotations
