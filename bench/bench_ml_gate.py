@@ -9,7 +9,9 @@ Every figure is out of sample:
   many others (``examples/ml_gate_simulated.toml``);
 - recorded: Gemini BTC/USD 1-minute candles, 2021-03-16 .. 2021-04-15; the model
   trains on the first 15 days and is judged on the last 15
-  (``examples/ml_gate_recorded.toml``), when ``../shared/data`` is there.
+  (``examples/ml_gate_recorded.toml``), when ``../shared/data`` is there; and,
+  trained on the whole month, judged on the four Binance 1-minute crash days
+  (``examples/ml_gate_crash_days.toml``).
 
 Peers: the threshold policy without the gate (a sweep of band widths), the
 Whalley-Wilmott band (a sweep of risk aversions), and, on the simulated task, a
@@ -281,6 +283,13 @@ def main() -> None:
         print("\nRecorded: Gemini BTC/USD 1-minute, 2021-03-16 .. 2021-04-15 (train the first half, test the second)")
         try:
             _run(recorded, deep=False)
+        except (FileNotFoundError, OSError) as error:
+            print(f"recorded data: skipped ({error})")
+        crash_days = load_ml_config(EXAMPLES / "ml_gate_crash_days.toml")
+        crash_days = crash_days.model_copy(update={"output_dir": OUTPUT, "model_path": OUTPUT / "gate-crash-days.joblib"})
+        print("\nRecorded: trained on the whole Gemini month, judged on the four Binance BTC/USDT 1-minute crash days")
+        try:
+            _run(crash_days, deep=False)
         except (FileNotFoundError, OSError) as error:
             print(f"recorded data: skipped ({error})")
     print(f"\n{time.perf_counter() - start:.0f} s")

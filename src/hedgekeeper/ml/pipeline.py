@@ -16,6 +16,7 @@ One TOML file names the data, the book, the labels, the model and the policies::
     days = 20                         # simulated: days per path
     # scenario = "gemini-btcusd-2021-03-16-30d"   # recorded
     # train_fraction = 0.5                         # recorded: the first half trains, the rest tests
+    # test_scenarios = ["binance-crash-2020-03-12"] # recorded: test on these instead of the rest
 
     [ml.book]                         # short 30-day at-the-money calls hedged with a perpetual
     n_options = 25
@@ -101,14 +102,25 @@ WIDE_BAND_COIN = 1e6  # Whalley-Wilmott runs: the profile's band is no limit
 
 
 class DataConfig(StrictModel):
-    """``[ml.data]``: simulated paths (``train_paths``, ``test_paths``, ``days``) or a recorded ``scenario``."""
+    """``[ml.data]``: simulated paths (``train_paths``, ``test_paths``, ``days``) or a recorded ``scenario``.
+
+    A recorded scenario trains on its first ``train_fraction`` and is tested on the
+    rest, or, when ``test_scenarios`` are named, on each of those (whole) instead.
+    """
 
     source: Literal["simulated", "recorded"]
     train_paths: int = pydantic.Field(2, ge=1)
     test_paths: int = pydantic.Field(1, ge=1)
     days: float = pydantic.Field(20.0, gt=0)
     scenario: str | None = None
-    train_fraction: float = pydantic.Field(0.5, gt=0, lt=1)
+    train_fraction: float = pydantic.Field(0.5, gt=0, le=1)
+    test_scenarios: tuple[str, ...] = ()
+
+    @pydantic.model_validator(mode="after")
+    def _something_to_test(self) -> DataConfig:
+        if self.source == "recorded" and self.train_fraction == 1.0 and not self.test_scenarios:
+            raise ValueError("train_fraction = 1 leaves nothing to test on: name test_scenarios")
+        return self
 
     @pydantic.model_validator(mode="after")
     def _scenario_for_recorded(self) -> DataConfig:
@@ -231,6 +243,14 @@ def build_tasks(config: MLConfig, progress: Callable[[str], None] | None = None)
         return HedgingTask(name, path, at_the_money_book(path, n_options=book.n_options, vol=book.vol,
                                                          leverage=book.leverage))
 
+    if data.test_scenarios:
+        tests = []
+        for name in data.test_scenarios:
+            path = market_path(recorded_events(name), step_s=config.step_s)
+            say(f"{name}: {len(path.ts_ns):,d} steps to test on")
+            tests.append(HedgingTask(name, path, at_the_money_book(path, n_options=book.n_options, vol=book.vol,
+                                                                   leverage=book.leverage)))
+        return [part(f"{data.scenario}:train", 0, split)], tests
     return [part(f"{data.scenario}:train", 0, split)], [part(f"{data.scenario}:test", split, len(whole.ts_ns))]
 
 
