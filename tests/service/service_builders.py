@@ -24,8 +24,12 @@ def free_port() -> int:
 
 def service_document(folder: Path, *, speed: float = 1500.0, width: float = 0.3, slices: int = 3,
                      interval_s: float = 30.0, latency_ms: float = 0.0, duration_s: float = 86_400.0,
-                     port: int | None = None, database_url: str | None = None) -> dict[str, Any]:
-    """Return the example service document made fast: files in ``folder``, a band of +-``width`` BTC."""
+                     port: int | None = None, database_url: str | None = None,
+                     chain: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Return the example service document made fast: files in ``folder``, a band of +-``width`` BTC.
+
+    The chain is off unless ``chain`` gives the ``[chain]`` table.
+    """
     document = copy.deepcopy(load_toml(EXAMPLE))
     document["profile"]["BTC"]["delta_coin"] = {"target": 0.0, "width": width}
     document["simulation"]["duration_s"] = duration_s
@@ -34,6 +38,7 @@ def service_document(folder: Path, *, speed: float = 1500.0, width: float = 0.3,
                                snapshot_interval_s=0.05, heartbeat_s=0.2)
     document["api"].update(port=port or 8000, token_file=str(folder / "api-token"))
     document["exchange"]["simulated"].update(journal_path=str(folder / "exchange.sqlite"), order_latency_ms=latency_ms)
+    document["chain"] = {"enabled": False} if chain is None else chain
     return document
 
 

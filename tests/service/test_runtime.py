@@ -193,14 +193,6 @@ def test_a_component_is_started_recovered_fed_and_stopped_with_the_service(tmp_p
         {"pending_transactions": 0}
 
 
-def test_enabling_the_chain_before_it_is_wired_is_a_clear_error(tmp_path: Path) -> None:
-    spec = service_spec(tmp_path)
-    spec = spec.model_copy(update={"file": spec.file.model_copy(update={
-        "chain": spec.file.chain.model_copy(update={"enabled": True})})})
-    with pytest.raises(HedgekeeperError, match="chain.enabled: the local chain with its vault and keeper is not wired"):
-        Service(spec)
-
-
 def test_the_market_moves_on_while_the_service_is_down_at_most_max_catch_up(tmp_path: Path) -> None:
     spec = service_spec(tmp_path)
     first = Service(spec)

@@ -191,6 +191,14 @@ def create_app(service: Service, token: pydantic.SecretStr) -> FastAPI:
     async def release() -> dict[str, Any]:
         return await control("release")
 
+    @app.get("/api/chain", dependencies=auth, tags=["chain"],
+             summary="The chain: oracle, every vault's check(), the keeper's latest decisions and transactions")
+    def get_chain() -> dict[str, Any]:
+        view = service.snapshot.components.get("chain")
+        if view is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "the chain is not enabled ([chain] enabled = false)")
+        return _clean(dict(view))
+
     @app.get("/api/stream", dependencies=auth, tags=["stream"],
              summary="Server-sent events: greeks, decision, fill",
              response_class=StreamingResponse)

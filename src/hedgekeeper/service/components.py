@@ -1,4 +1,4 @@
-"""The seam where more parts join the service: the local chain with its vault and keeper goes here.
+"""The seam where more parts join the service: the chain with its oracle, pool, vaults and keeper.
 
 A ``ServiceComponent`` is started by the service after the store and the venues
 are open and before deciding, takes part in the recovery (``recover``: reconcile
@@ -6,18 +6,20 @@ its own state, e.g. the vault's positions and the keeper's pending transactions,
 with the chain), sees every market event the engine sees (``on_event``: the keeper
 reacts to oracle rounds and blocks), and is stopped at shutdown, after the
 engine has stopped deciding and before the store is closed. Each method runs on
-the engine's thread, so a component may read the engine's state freely.
+the engine's thread, so a component may read the engine's state freely; one with
+slow work (the chain's) hands it to a thread of its own from ``on_event``.
+
+A component may also offer ``view() -> dict``: what it is doing, JSON-ready, put in
+the service's snapshot under its name (the API's ``/api/chain``).
 
 ``chain_components(spec)`` returns the components the ``[chain]`` table asks for:
-none while ``enabled = false``. The chain is being built apart (``hedgekeeper.chain``);
-wiring it in is adding its component here, nothing else in the service changes.
+none while ``enabled = false``, else the ``ChainComponent`` (``chain_component.py``).
 """
 
 from __future__ import annotations
 
 from typing import Any, Protocol
 
-from hedgekeeper.errors import ConfigError
 from hedgekeeper.market.events import MarketEvent
 from hedgekeeper.service.config import ServiceSpec
 
@@ -47,12 +49,15 @@ class ServiceComponent(Protocol):
 def chain_components(spec: ServiceSpec) -> list[ServiceComponent]:
     """Return the chain's components for ``spec``: none while ``[chain] enabled = false``.
 
+    The chain's modules (web3, py-evm) are imported only when it is enabled.
+
     Raises
     ------
     ConfigError
-        If the chain is enabled: it is not wired into the service yet.
+        If the ``[chain]`` table or the chain system file it names has a bad field (named).
     """
     if not spec.file.chain.enabled:
         return []
-    raise ConfigError(f"{spec.source}: chain.enabled: the local chain with its vault and keeper is not wired into "
-                      "the service yet; set enabled = false")
+    from hedgekeeper.service.chain_component import build_chain_component
+
+    return [build_chain_component(spec)]

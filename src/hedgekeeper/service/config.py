@@ -13,7 +13,7 @@ source (``[simulation]`` or ``[replay]``), ``[policy]``, ``[hedging]``, ``[fees]
 - ``[exchange]``: the built-in simulated exchange (default) or real exchanges
   through ccxt, with API keys from environment variables or an owner-only key file
   (``ExchangeSettings``);
-- ``[chain]``: reserved for the local chain with its vault and keeper (``ChainSettings``).
+- ``[chain]``: the chain with its oracle, pool, vaults and keeper (``ChainSettings``).
 
 Every table is validated on load; a bad field is a ``ConfigError`` naming it.
 ``examples/service.toml`` is the default file.
@@ -148,9 +148,44 @@ class ExchangeSettings(StrictModel):
 
 
 class ChainSettings(StrictModel):
-    """The ``[chain]`` table: the local chain with its vault and keeper (started by the service once wired)."""
+    """The ``[chain]`` table: the chain with its oracle, pool, vaults and keeper, run beside the engine.
+
+    The service deploys the system of ``system_file`` (``hedgekeeper chain deploy``'s file, whose
+    optional ``[keeper]`` table holds the keeper's ``KeeperConfig``) on the in-process EVM, or on
+    the node at ``rpc_url``, or attaches to a system deployed there before (``addresses_file``).
+    The underlying's market price then drives the oracle, the pool and the keeper
+    (``chain_component.py``).
+
+    Attributes
+    ----------
+    enabled : run the chain with the service
+    system_file : the chain system file (TOML), e.g. ``examples/chain.toml``
+    rpc_url : a JSON-RPC node (``http://127.0.0.1:8545``) instead of the system file's backend
+    addresses_file : a JSON file of addresses, as ``hedgekeeper chain deploy --json`` prints them:
+        attach to that system instead of deploying one (needs a node: ``rpc_url`` or an ``rpc``
+        backend in the system file)
+    underlying : the hedged underlying whose price is the vaults' risk asset's (default: the only
+        one hedged)
+    price_stream : the stream its price is read from (default: the underlying's ``spot_stream``)
+    price : ``scaled``: the market price times the oracle's price at start over the first market
+        price seen (the path's returns, at the oracle's level, as ``chain keep`` replays recorded
+        rounds); ``direct``: the market price itself, USD per coin
+    block_interval_s : engine seconds between two chain ticks (post the price if due, trade the
+        pool to it, one keeper step), > 0
+    arbitrage : after each price posted, trade the pool to it from the deployer (as arbitrageurs would)
+    move_time : set the chain's clock to each price's time (default: on the in-process EVM only)
+    """
 
     enabled: bool = False
+    system_file: str = pydantic.Field("examples/chain.toml", min_length=1)
+    rpc_url: str | None = pydantic.Field(None, pattern=r"^https?://")
+    addresses_file: str | None = None
+    underlying: str | None = None
+    price_stream: str | None = None
+    price: Literal["scaled", "direct"] = "scaled"
+    block_interval_s: float = pydantic.Field(12.0, gt=0.0)
+    arbitrage: bool = True
+    move_time: bool | None = None
 
 
 class ServiceFile(StrictModel):
@@ -222,6 +257,15 @@ def parse_service(document: Mapping[str, Any], *, source: str = "") -> ServiceSp
             if entry.instrument_id not in book.registry:
                 raise ConfigError(f"{source}: hedging.underlyings.{name}.instruments[{i}].instrument_id: "
                                   f"unknown instrument {entry.instrument_id!r}")
+    chain = file.chain
+    if chain.enabled:
+        hedged = list(file.hedging.underlyings)
+        if chain.underlying is None and len(hedged) != 1:
+            raise ConfigError(f"{source}: chain.underlying: {len(hedged)} underlyings are hedged "
+                              f"({', '.join(hedged)}); name the one whose price drives the chain")
+        if chain.underlying is not None and chain.underlying not in hedged:
+            raise ConfigError(f"{source}: chain.underlying: {chain.underlying!r} is not hedged; hedged: "
+                              f"{', '.join(hedged)}")
     try:
         policy = load_policy_config(file.policy)
         profile = load_risk_profile(book.profile or {})

@@ -678,6 +678,7 @@ class Service:
             counters={"events_processed": events, "events_rejected": rejected, "quiet_ticks": engine.quiet_ticks,
                       "decisions": self._counts["decisions"], "fills": self._counts["fills"]},
             hedging=list(engine.hedging_underlyings()), recovery=dict(self._recovery), sequence=self._sequence,
+            components={c.name: c.view() for c in self.components if callable(getattr(c, "view", None))},
         )
 
 

@@ -75,6 +75,7 @@ class ServiceSnapshot:
     counters : events processed and rejected, quiet ticks, decisions, fills
     hedging : underlyings whose rebalance is being executed
     recovery : what the last start's recovery found
+    components : per component with a ``view()`` (the chain), what it is doing
     """
 
     name: str
@@ -96,4 +97,5 @@ class ServiceSnapshot:
     counters: Mapping[str, int] = field(default_factory=dict)
     hedging: list[str] = field(default_factory=list)
     recovery: Mapping[str, Any] = field(default_factory=dict)
+    components: Mapping[str, Any] = field(default_factory=dict)
     sequence: int = 0
