@@ -57,6 +57,8 @@ class Reply:
 
 
 Handler = Callable[[Call], Reply | Awaitable[Reply]]
+WsHandler = Callable[[Mapping[str, Any]], list[Any]]
+"""Answers one JSON message a websocket client sent with the JSON messages to send back, in order."""
 
 
 def fixture(venue: str, name: str) -> Any:
@@ -110,10 +112,13 @@ class RecordedExchange:
     """Serves ``routes`` over HTTPS on 127.0.0.1 and records every call; use as ``async with``.
 
     ``session`` is the client session to give ccxt (``create_ccxt_venue(..., session=)``).
-    An unrouted request is answered 404 with a body naming it, and recorded.
+    An unrouted request is answered 404 with a body naming it, and recorded. A path in
+    ``ws_routes`` upgrades to a websocket (ccxt.pro's streams): each message the client
+    sends is recorded as a call with method ``WS`` and answered by the handler's messages.
     """
 
     routes: dict[tuple[str, str], Handler]
+    ws_routes: dict[str, WsHandler] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     session: aiohttp.ClientSession | None = None
     _runner: web.AppRunner | None = None
@@ -122,7 +127,22 @@ class RecordedExchange:
         """Return the calls received on ``method`` ``path``, oldest first."""
         return [call for call in self.calls if call.method == method and call.path == path]
 
-    async def _handle(self, request: web.Request) -> web.Response:
+    async def _websocket(self, request: web.Request, handler: WsHandler) -> web.WebSocketResponse:
+        socket_ = web.WebSocketResponse()
+        await socket_.prepare(request)
+        async for message in socket_:
+            if message.type is not aiohttp.WSMsgType.TEXT:
+                continue
+            sent = json.loads(message.data)
+            self.calls.append(Call("WS", request.host, request.path, sent, dict(request.headers)))
+            for answer in handler(sent):
+                await socket_.send_str(json.dumps(answer))
+        return socket_
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        ws_handler = self.ws_routes.get(request.path)
+        if ws_handler is not None and request.headers.get("Upgrade", "").lower() == "websocket":
+            return await self._websocket(request, ws_handler)
         body = await request.text()
         params: dict[str, Any] = dict(request.query)
         if body:

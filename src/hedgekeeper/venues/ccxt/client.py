@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import aiohttp
 import ccxt
 import ccxt.async_support
+import ccxt.pro
 
 from hedgekeeper.venues.ccxt.config import CcxtVenueConfig, Credentials
 from hedgekeeper.venues.ccxt.dialects import dialect_of
@@ -64,7 +65,8 @@ def build_exchange(
         settings["password"] = credentials.password
     if session is not None:
         settings["session"] = session
-    exchange: ccxt.async_support.Exchange = getattr(ccxt.async_support, config.exchange)(settings)
+    # ccxt.pro's class is the REST exchange plus its websocket streams (watch_order_book, watch_trades).
+    exchange: ccxt.async_support.Exchange = getattr(ccxt.pro, config.exchange)(settings)
     if session is not None:
         exchange.timeout_on_exit = 0  # ccxt's pause lets its own TLS session close; the owner closes this one
     if config.sandbox:

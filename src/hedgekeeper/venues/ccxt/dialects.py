@@ -92,8 +92,8 @@ _ORDER_CAPABILITIES = {
     Capability.FOK: Support.SUPPORTED,
     Capability.REDUCE_ONLY: Support.SUPPORTED,
     Capability.SANDBOX: Support.SUPPORTED,
-    Capability.BOOK_STREAM: Support.ABSENT,
-    Capability.TRADE_STREAM: Support.ABSENT,
+    Capability.BOOK_STREAM: Support.SUPPORTED,  # ccxt.pro watch_order_book: the venue's websocket
+    Capability.TRADE_STREAM: Support.SUPPORTED,  # ccxt.pro watch_trades
     Capability.FILL_STREAM: Support.ABSENT,
     Capability.FUNDING: Support.ABSENT,
 }

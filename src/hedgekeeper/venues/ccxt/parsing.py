@@ -24,6 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 from hedgekeeper.errors import BadData, InvalidOrder
+from hedgekeeper.market.events import BookUpdate, Trade
 from hedgekeeper.portfolio.instruments import Instrument, InstrumentKind, Settlement
 from hedgekeeper.portfolio.positions import Balance
 from hedgekeeper.portfolio.values import Money, Price, Quantity, decimal_places, to_decimal
@@ -412,3 +413,52 @@ def balances_from_ccxt(balance: Mapping[str, Any], dialect: Dialect) -> list[Bal
         if number != 0:
             balances.append(Balance(dialect.venue, Money(number, currency)))
     return balances
+
+
+def _coin_levels(levels: Any, instrument: Instrument, dialect: Dialect) -> tuple[tuple[float, float], ...]:
+    per_contract = float(amount_per_contract(instrument, dialect))
+    size = float(instrument.contract_size)
+    return tuple(
+        (float(price), float(amount) / per_contract * (size / float(price) if instrument.is_inverse else size))
+        for price, amount, *_ in levels
+        if float(amount) > 0.0
+    )
+
+
+def book_from_ccxt(book: Mapping[str, Any], instrument: Instrument, dialect: Dialect) -> BookUpdate:
+    """Return ccxt's unified order book as a snapshot ``BookUpdate``: prices USD per coin, sizes in coin.
+
+    ccxt.pro keeps the book from the venue's snapshot and deltas and hands out the
+    whole of it (``{"bids": [[price, amount], ...], "asks": ..., "timestamp": ms}``),
+    amounts in ccxt's unit for the venue (``Dialect.amounts_in_contract_units``).
+    The stream is the instrument id; the time is the venue's, in ns.
+
+    Raises
+    ------
+    BadData
+        If the book carries no timestamp.
+    """
+    timestamp_ms = book.get("timestamp")
+    if timestamp_ms is None:
+        raise BadData(f"{instrument.instrument_id}: order book without a timestamp")
+    return BookUpdate(
+        int(timestamp_ms) * NS_PER_MS, instrument.instrument_id,
+        _coin_levels(book["bids"], instrument, dialect), _coin_levels(book["asks"], instrument, dialect),
+        True,
+    )
+
+
+def trade_from_ccxt(trade: Mapping[str, Any], instrument: Instrument, dialect: Dialect) -> Trade:
+    """Return one of ccxt's unified public trades as a ``Trade``: size in coin, aggressor +1 buy, -1 sell.
+
+    Raises
+    ------
+    BadData
+        If the trade has no side or no timestamp.
+    """
+    if trade.get("side") not in ("buy", "sell") or trade.get("timestamp") is None:
+        raise BadData(f"{instrument.instrument_id}: trade {trade.get('id')!r} without a side or a time")
+    price = float(trade["price"])
+    ((_, size_coin),) = _coin_levels([[price, trade["amount"]]], instrument, dialect)
+    return Trade(int(trade["timestamp"]) * NS_PER_MS, instrument.instrument_id, price, size_coin,
+                 1 if trade["side"] == "buy" else -1)

@@ -2,8 +2,9 @@
 
 ``create_ccxt_venue(config)`` reads the credentials from the environment and builds
 the exchange; markets load on first use, and only the configured ``market_ids``
-become instruments. Every method of ``venues/base.py`` is here; streams are absent
-(ccxt's REST client has none), amend is the venue's own (``edit_order``).
+become instruments. Every method of ``venues/base.py`` is here: the book and trade
+streams come from the venue's websocket through ccxt.pro; the fill stream is absent
+(``fills`` polls); amend is the venue's own (``edit_order``).
 
 Placing is idempotent on the client order id, in this order:
 
@@ -43,12 +44,14 @@ from hedgekeeper.venues.ccxt.lookups import LOOKUPS
 from hedgekeeper.venues.ccxt.parsing import (
     amount_of,
     balances_from_ccxt,
+    book_from_ccxt,
     create_order_arguments,
     client_order_id_of,
     fill_from_ccxt,
     instrument_from_market,
     order_from_ccxt,
     position_from_ccxt,
+    trade_from_ccxt,
 )
 from hedgekeeper.venues.orders import Fill, OrderRequest, OrderType, VenueOrder, VenuePosition
 
@@ -380,13 +383,29 @@ class CcxtVenue:
     def _absent(self, capability: Capability) -> VenueRejected:
         return VenueRejected(f"{self.name} offers no {capability.value} (capabilities: absent)")
 
-    def book_stream(self, instrument_id: str) -> AsyncIterator[BookUpdate | TopOfBook]:
-        """Refuse: ``Capability.BOOK_STREAM`` is absent."""
-        raise self._absent(Capability.BOOK_STREAM)
+    async def book_stream(self, instrument_id: str) -> AsyncIterator[BookUpdate | TopOfBook]:
+        """Yield the instrument's book as the venue's websocket updates it, a snapshot each time (ccxt.pro).
 
-    def trade_stream(self, instrument_id: str) -> AsyncIterator[Trade]:
-        """Refuse: ``Capability.TRADE_STREAM`` is absent."""
-        raise self._absent(Capability.TRADE_STREAM)
+        Transient failures are retried as any read; the stream ends only when the caller stops.
+        """
+        instrument, market = await self._resolve(instrument_id)
+        exchange = self._client.exchange
+        action = self._action("watch_order_book", market)
+        while True:
+            book = await self._client.read(action, lambda: exchange.watch_order_book(market["symbol"]))
+            yield book_from_ccxt(book, instrument, self._dialect)
+
+    async def trade_stream(self, instrument_id: str) -> AsyncIterator[Trade]:
+        """Yield the instrument's public trades from the venue's websocket, each once, oldest first (ccxt.pro)."""
+        instrument, market = await self._resolve(instrument_id)
+        exchange = self._client.exchange
+        action = self._action("watch_trades", market)
+        seen: set[str] = set()
+        while True:
+            for trade in await self._client.read(action, lambda: exchange.watch_trades(market["symbol"])):
+                if str(trade.get("id")) not in seen:
+                    seen.add(str(trade.get("id")))
+                    yield trade_from_ccxt(trade, instrument, self._dialect)
 
     def fill_stream(self) -> AsyncIterator[Fill]:
         """Refuse: ``Capability.FILL_STREAM`` is absent."""

@@ -1,0 +1,87 @@
+"""Deribit's websocket streams through ccxt.pro, end to end against recorded frames on a local websocket.
+
+The frames are in Deribit's documented format (docs.deribit.com, API v2:
+``book.{instrument_name}.{interval}`` snapshot then change notifications,
+``trades.{instrument_name}.{interval}``). Independent truths: Deribit's BTC perpetual
+amounts are USD of face, so a level of 50,000 USD at 104,000 USD per BTC is
+50,000 / 104,000 coin; a change replaces a level's amount or deletes it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+from venues.ccxt.recorded_exchange import RecordedExchange, fixture
+from venues.ccxt.recorded_venues import RecordedDeribit
+from venues.ccxt.venue_builders import ENVIRONMENT, config_for
+
+from hedgekeeper.market.events import BookUpdate, Trade
+from hedgekeeper.venues.ccxt.venue import create_ccxt_venue
+
+PERPETUAL = "BTC-PERPETUAL.DERIBIT"
+
+
+def flat(levels: Any) -> list[float]:
+    """Return ``((price, size), ...)`` as one list, for ``pytest.approx``."""
+    return [number for level in levels for number in level]
+WS_PATH = "/ws/api/v2"
+
+
+def deribit_websocket(message: Mapping[str, Any]) -> list[Any]:
+    """Answer a JSON-RPC request; a subscription is confirmed, then its recorded notifications follow."""
+    reply = {"jsonrpc": "2.0", "id": message.get("id"), "usIn": 0, "usOut": 0, "usDiff": 0, "testnet": False}
+    if message.get("method") != "public/subscribe":
+        return [reply | {"result": "ok"}]
+    channels = list(message["params"]["channels"])
+    notifications = []
+    for channel in channels:
+        if channel.startswith("book."):
+            notifications += [fixture("deribit", "ws_book_snapshot"), fixture("deribit", "ws_book_change")]
+        elif channel.startswith("trades."):
+            notifications.append(fixture("deribit", "ws_trades"))
+    return [reply | {"result": channels}, *notifications]
+
+
+async def _collect(stream_of: str, count: int) -> tuple[RecordedExchange, list[Any]]:
+    async with RecordedExchange(RecordedDeribit().routes(), {WS_PATH: deribit_websocket}) as exchange:
+        venue = create_ccxt_venue(config_for("deribit", ["BTC-PERPETUAL"]), ENVIRONMENT, exchange.session)
+        try:
+            stream = venue.book_stream(PERPETUAL) if stream_of == "book" else venue.trade_stream(PERPETUAL)
+            events = []
+            async for event in stream:
+                events.append(event)
+                if len(events) == count:
+                    break
+            await stream.aclose()
+            return exchange, events
+        finally:
+            await venue.close()
+
+
+def test_deribit_book_stream_turns_usd_amounts_into_coin_and_applies_the_changes() -> None:
+    exchange, (first, second) = asyncio.run(asyncio.wait_for(_collect("book", 2), timeout=20))
+    (subscribe,) = [call for call in exchange.calls if call.method == "WS" and call.params.get("method") ==
+                    "public/subscribe"]
+    assert subscribe.params["params"]["channels"] == ["book.BTC-PERPETUAL.100ms"]
+    assert isinstance(first, BookUpdate) and first.is_snapshot and first.stream == PERPETUAL
+    assert first.ts_ns == 1_750_000_001_000_000_000
+    assert flat(first.bids) == pytest.approx(flat((
+        (104_000.0, 50_000 / 104_000.0), (103_999.5, 12_000 / 103_999.5), (103_998.0, 8_000 / 103_998.0))))
+    assert flat(first.asks) == pytest.approx(flat((
+        (104_000.5, 30_000 / 104_000.5), (104_001.0, 20_000 / 104_001.0), (104_003.5, 100_000 / 104_003.5))))
+    assert second.ts_ns == 1_750_000_001_100_000_000
+    assert flat(second.bids) == pytest.approx(flat((
+        (104_000.0, 41_600 / 104_000.0), (103_999.5, 12_000 / 103_999.5))))
+    assert flat(second.asks) == pytest.approx(flat((
+        (104_001.0, 20_000 / 104_001.0), (104_002.0, 5_200 / 104_002.0), (104_003.5, 100_000 / 104_003.5))))
+
+
+def test_deribit_trade_stream_yields_each_trade_once_with_its_aggressor_and_coin_size() -> None:
+    _, trades = asyncio.run(asyncio.wait_for(_collect("trades", 2), timeout=20))
+    assert all(isinstance(trade, Trade) and trade.stream == PERPETUAL for trade in trades)
+    assert [(t.ts_ns, t.price_usd, t.aggressor) for t in trades] == [
+        (1_750_000_001_050_000_000, 104_000.5, 1), (1_750_000_001_060_000_000, 104_000.0, -1)]
+    assert [t.size_coin for t in trades] == pytest.approx([30_000 / 104_000.5, 8_400 / 104_000.0])
