@@ -80,7 +80,7 @@ from hedgekeeper.timestamps import TimeSource
 from hedgekeeper.venues.amm.constant_product import ConstantProductPool
 from hedgekeeper.venues.amm.errors import AmmError
 from hedgekeeper.venues.amm.pool_quote import PoolTokens, pool_mid_usd
-from hedgekeeper.venues.amm.venue import CAPABILITIES, SwapStreams, swap_order_view, swap_request_problem
+from hedgekeeper.venues.amm.venue import CAPABILITIES, SwapRefusals, swap_order_view, swap_request_problem
 from hedgekeeper.venues.base import Capability, Support
 from hedgekeeper.venues.orders import (
     Fill,
@@ -113,7 +113,7 @@ class _Sent:
     sent_ns: int
 
 
-class ChainPoolVenue(SwapStreams):
+class ChainPoolVenue(SwapRefusals):
     """The ``Venue`` of one account trading one coin/stablecoin pool deployed on a chain.
 
     Parameters
@@ -407,11 +407,6 @@ class ChainPoolVenue(SwapStreams):
         if order is None:
             raise OrderNotFound(f"{self.name}: no order {client_order_id} on {instrument_id}")
         return order
-
-    async def amend(self, instrument_id: str, client_order_id: str, *, quantity: Decimal | None = None,
-                    price: Decimal | None = None) -> VenueOrder:
-        """Refuse: a swap cannot be amended."""
-        raise InvalidOrder(f"{self.name}: a swap cannot be amended ({client_order_id})")
 
     async def order(self, instrument_id: str, client_order_id: str) -> VenueOrder | None:
         """Return the order's view, None if the venue never saw it; a sent swap's receipt is looked up, not awaited."""

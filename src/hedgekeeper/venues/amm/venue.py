@@ -57,10 +57,18 @@ CAPABILITIES: Mapping[Capability, Support] = MappingProxyType({
 })
 
 
-class SwapStreams:
-    """The streams a swap venue lacks, refused as absent; a swap's fill is known once ``place`` returns."""
+class SwapRefusals:
+    """What a swap venue cannot do: amend an order (a swap is over once sent), or stream books, trades, fills.
+
+    The streams are refused as absent; a swap's fill is known once ``place`` returns.
+    """
 
     name: str
+
+    async def amend(self, instrument_id: str, client_order_id: str, *, quantity: Decimal | None = None,
+                    price: Decimal | None = None) -> VenueOrder:
+        """Refuse: a swap cannot be amended."""
+        raise InvalidOrder(f"{self.name}: a swap cannot be amended ({client_order_id})")
 
     def book_stream(self, instrument_id: str) -> AsyncIterator[BookUpdate | TopOfBook]:
         """Refuse: a pool has no book (``Capability.BOOK_STREAM`` is absent)."""
@@ -75,7 +83,7 @@ class SwapStreams:
         raise VenueRejected(f"{self.name} offers no {Capability.FILL_STREAM.value} (capabilities: absent)")
 
 
-class PoolVenue(SwapStreams):
+class PoolVenue(SwapRefusals):
     """The ``Venue`` of one account trading one coin/USD pool.
 
     Parameters
@@ -194,11 +202,6 @@ class PoolVenue(SwapStreams):
         if order is None or order.instrument_id != instrument_id:
             raise OrderNotFound(f"{self.name}: no order {client_order_id} on {instrument_id}")
         return order
-
-    async def amend(self, instrument_id: str, client_order_id: str, *, quantity: Decimal | None = None,
-                    price: Decimal | None = None) -> VenueOrder:
-        """Refuse: a swap cannot be amended."""
-        raise InvalidOrder(f"{self.name}: a swap cannot be amended ({client_order_id})")
 
     async def order(self, instrument_id: str, client_order_id: str) -> VenueOrder | None:
         """Return the order's view, None if the venue never saw it."""
