@@ -16,7 +16,7 @@ from service.service_builders import TOKEN, service_document, service_spec, to_t
 from hedgekeeper.api.app import create_app
 from hedgekeeper.config import load_toml
 from hedgekeeper.engine.persistence.store import Store
-from hedgekeeper.errors import ConfigError
+from hedgekeeper.errors import ConfigError, HedgekeeperError
 from hedgekeeper.market.events import BookUpdate, TopOfBook
 from hedgekeeper.service.chain_component import ChainComponent, build_chain_component
 from hedgekeeper.service.config import parse_service
@@ -186,3 +186,11 @@ def test_a_bad_chain_system_file_or_addresses_file_is_refused_before_the_service
         Service(service_spec(tmp_path, chain={"enabled": True, "system_file": str(good),
                                               "rpc_url": "http://127.0.0.1:9", "addresses_file":
                                               str(tmp_path / "addresses.json")}))
+
+
+def test_a_node_that_does_not_answer_stops_the_start_naming_it(tmp_path: Path) -> None:
+    spec = chain_spec(tmp_path, rpc_url="http://127.0.0.1:9")
+    service = Service(spec)
+    with pytest.raises(HedgekeeperError, match=r"http://127.0.0.1:9: the node does not answer"):
+        service.start()
+    assert service.status == "stopped" and service.wait(1.0)

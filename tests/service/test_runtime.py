@@ -187,7 +187,7 @@ def test_a_component_is_started_recovered_fed_and_stopped_with_the_service(tmp_p
     service.start()
     wait_for(lambda: component.oracle_or_book_events > 10, what="events")
     service.stop()
-    assert component.calls == ["start:recovering", "recover", "stop"]
+    assert component.calls == ["start:starting", "recover", "stop"]
     assert service.snapshot.recovery["recorder"] == {"pending_transactions": 0}
     assert Store.open(service.spec.file.service.database_url).runs()[0].recovery["recorder"] == \
         {"pending_transactions": 0}

@@ -1,13 +1,16 @@
 """The seam where more parts join the service: the chain with its oracle, pool, vaults and keeper.
 
 A ``ServiceComponent`` is started by the service after the store and the venues
-are open and before deciding, takes part in the recovery (``recover``: reconcile
+are open and before the engine's clock starts (a simulated market waits while a
+chain is deployed), takes part in the recovery (``recover``: reconcile
 its own state, e.g. the vault's positions and the keeper's pending transactions,
 with the chain), sees every market event the engine sees (``on_event``: the keeper
 reacts to oracle rounds and blocks), and is stopped at shutdown, after the
-engine has stopped deciding and before the store is closed. Each method runs on
-the engine's thread, so a component may read the engine's state freely; one with
-slow work (the chain's) hands it to a thread of its own from ``on_event``.
+engine has stopped deciding and before the store is closed (also when the start
+fails after it was started). ``start`` runs on the thread calling ``Service.start``;
+the other methods on the engine's thread, so a component may read the engine's
+state freely; one with slow work (the chain's) hands it to a thread of its own
+from ``on_event``.
 
 A component may also offer ``view() -> dict``: what it is doing, JSON-ready, put in
 the service's snapshot under its name (the API's ``/api/chain``).
@@ -30,7 +33,7 @@ class ServiceComponent(Protocol):
     name: str
 
     def start(self, service: Any) -> None:
-        """Start (a local node, a connection); ``service`` is the ``Service``, its store and engine open."""
+        """Start (a local node, a connection); ``service`` is the ``Service``, its store and venues open."""
         ...
 
     def recover(self, service: Any) -> dict[str, Any]:

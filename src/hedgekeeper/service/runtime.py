@@ -4,7 +4,9 @@
 the last run left off (its heartbeat: the engine time and the wall time it was
 written at); open the market source and, for the simulated exchange, rebuild it
 from its journal over the market up to the time to resume at (the engine time of
-the last heartbeat plus the time the service was down, times the speed); put the
+the last heartbeat plus the time the service was down, times the speed); start the
+components (the chain: ``components.py``), before the engine's clock starts, so that
+a simulated market does not run on while a chain is deployed; put the
 engine together over the stored book (the file's, at the first start); and start
 the engine's thread, which recovers (``recovery.py``) before it decides anything.
 
@@ -108,6 +110,7 @@ class Service:
         self._orphans: set[str] = set()
         self._published_events = 0
         self._published_rejected = 0
+        self._started: list[ServiceComponent] = []
 
     # ------------------------------------------------------------------ start
 
@@ -128,6 +131,11 @@ class Service:
             self._start()
         except BaseException:
             self.status = "stopped"
+            for component in self._started:
+                try:
+                    component.stop()
+                except Exception as error:  # noqa: BLE001 - every part started must get its stop
+                    logger.exception("stopping %s: %s", component.name, error)
             if hasattr(self, "writer"):
                 self.writer.close()
             if getattr(self, "market", None) is not None:
@@ -178,6 +186,9 @@ class Service:
             self._recovery["exchange_requests_replayed"] = replayed
             raw_venues = dict(self.market.venues)
         self._live: Iterator[MarketEvent] = split.after()
+        for component in self.components:  # before the clock: a simulated market waits while they start
+            component.start(self)
+            self._started.append(component)
 
         self.clock = WallClock() if real else WallClock(start_ns=resume_ns, speed=settings.speed)
         engine_ns = self.clock.now_ns()
@@ -261,8 +272,6 @@ class Service:
         try:
             self.status = "recovering"
             self._publish()
-            for component in self.components:
-                component.start(self)
             self._recover()
             self.status = "running"
             self._publish()
