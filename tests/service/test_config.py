@@ -16,7 +16,9 @@ from hedgekeeper.service.config import load_service, parse_service
 def test_the_example_service_file_loads_with_embedded_defaults() -> None:
     spec = load_service(EXAMPLE)
     assert spec.file.exchange.kind == "simulated" and spec.file.service.database_url.startswith("sqlite:///")
-    assert spec.file.api.port == 8000 and spec.file.chain.enabled is False
+    assert spec.file.api.port == 8000
+    chain = spec.file.chain
+    assert chain.enabled and chain.system_file == "examples/chain.toml" and chain.underlying == "BTC"
     assert spec.profile.bands("BTC").delta_coin.upper == 1.0
     assert [feed.underlying for feed in spec.feeds()] == ["BTC"]
 
