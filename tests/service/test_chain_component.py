@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,8 @@ from fastapi.testclient import TestClient
 from service.service_builders import TOKEN, service_document, service_spec, to_toml
 
 from hedgekeeper.api.app import create_app
+from hedgekeeper.chain.anvil import AnvilNode, find_anvil
+from hedgekeeper.chain.deploy import deploy_system, load_system_config
 from hedgekeeper.config import load_toml
 from hedgekeeper.engine.persistence.store import Store
 from hedgekeeper.errors import ConfigError, HedgekeeperError
@@ -54,14 +56,31 @@ def quote(ts_s: float, mid_usd: float) -> TopOfBook:
     return TopOfBook(START_NS + int(ts_s * 10**9), "BTCUSDT-PERP.BINANCE", mid_usd - 0.05, 1.0, mid_usd + 0.05, 1.0)
 
 
-def test_recover_reads_every_vault_and_the_keeper_then_a_big_move_makes_the_keeper_rebalance(tmp_path: Path) -> None:
-    component = build_chain_component(chain_spec(tmp_path))
+@pytest.fixture(params=["in_process", "anvil"])
+def chain_table(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, Any]]:
+    """The ``[chain]`` table: deploy on the in-process EVM, or attach to a system deployed on a local anvil."""
+    if request.param == "in_process":
+        yield {}
+        return
+    if find_anvil() is None:
+        pytest.skip("anvil binary not found (node_modules/.bin/anvil): `make test` installs it through npm")
+    with AnvilNode() as node:
+        system = deploy_system(load_system_config(chain_file(tmp_path)).model_copy(update={"backend": node.backend()}))
+        addresses = tmp_path / "addresses.json"
+        addresses.write_text(json.dumps(system.addresses()))
+        yield {"rpc_url": node.url, "addresses_file": str(addresses), "move_time": True}
+
+
+def test_recover_reads_every_vault_and_the_keeper_then_a_big_move_makes_the_keeper_rebalance(
+        tmp_path: Path, chain_table: dict[str, Any]) -> None:
+    component = build_chain_component(chain_spec(tmp_path, **chain_table))
     assert isinstance(component, ChainComponent) and component.price_stream == "BTCUSDT-PERP.BINANCE"
     component.start(None)
     try:
         summary = component.recover(None)
         json.dumps(summary)  # stored with the run as JSON
-        assert summary["backend"] == "in_process" and summary["deployed"] is True
+        attached = "addresses_file" in chain_table
+        assert summary["backend"] == ("rpc" if attached else "in_process") and summary["deployed"] is not attached
         assert len(summary["vaults"]) == 2 and summary["out_of_band"] == 0
         assert all(abs(v["delta_deviation_coin"]) < 0.05 for v in summary["vaults"])
         assert summary["oracle"]["price_usd"] == pytest.approx(3000.0)

@@ -11,7 +11,9 @@
 - ``controls.py``: pause, kill switch, band changes, and the commands carrying them;
 - ``snapshot.py``: the immutable view handed to the API;
 - ``metrics.py``: Prometheus metrics;
-- ``components.py``: the seam for the chain (vault and keeper);
+- ``components.py``: the seam for more parts (the chain);
+- ``chain_component.py``: the chain beside the engine: oracle posts by its rule, the pool's
+  arbitrage and the keeper's steps on a thread of its own, fed the market's prices;
 - ``runtime.py``: ``Service``: start, the engine's thread, recovery, commands, stop;
 - ``main.py``: the process: the service and uvicorn, signals, ``--duration``.
 """
