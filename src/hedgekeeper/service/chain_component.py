@@ -2,7 +2,8 @@
 
 ``ChainComponent`` is the ``[chain]`` table's ``ServiceComponent`` (``components.py``).
 
-- ``start``: deploy the system of the chain system file (``hedgekeeper chain deploy``'s
+- ``start`` (before the engine's clock starts, so a simulated market waits for it):
+  deploy the system of the chain system file (``hedgekeeper chain deploy``'s
   file) on the in-process EVM (a fresh chain each start: it lives as long as the
   process), or on a node by URL, or attach to a system deployed there before; then
   start the component's worker thread.
