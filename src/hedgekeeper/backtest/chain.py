@@ -33,7 +33,6 @@ import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated
 
 import pydantic
@@ -184,20 +183,20 @@ class ChainMarket:
 
     def _arbitrage(self, mid_usd: float) -> None:
         """Swap the pool's price to ``mid_usd`` (the fee aside): the arbitrageur's constant-product move."""
+        from hedgekeeper.chain.arbitrage import arbitrage_swap
+
         model = self.venue.pool_model()
         tokens = self.venue.tokens
         coin_reserve, usd_reserve = ((model.reserve0, model.reserve1) if tokens.coin_is_token0
                                      else (model.reserve1, model.reserve0))
-        raw_price = Decimal(repr(mid_usd)).scaleb(tokens.usd_decimals - tokens.coin_decimals)
-        target_coin = int((Decimal(coin_reserve) * Decimal(usd_reserve) / raw_price).sqrt())
-        gap_bps = abs(usd_reserve / coin_reserve / float(raw_price) - 1.0) * 1e4
-        if gap_bps < self.config.arbitrage_threshold_bps or target_coin == coin_reserve:
+        swap = arbitrage_swap(coin_reserve, usd_reserve, mid_usd, tokens.coin_decimals, tokens.usd_decimals)
+        if swap.gap_bps < self.config.arbitrage_threshold_bps or swap.coin_units == 0:
             return
-        if target_coin < coin_reserve:  # the pool is cheap: buy its coin
-            function = self.pool.functions.swap_exact_out(not tokens.coin_is_token0, coin_reserve - target_coin,
+        if swap.buys_coin:  # the pool is cheap: buy its coin
+            function = self.pool.functions.swap_exact_out(not tokens.coin_is_token0, swap.coin_units,
                                                           MAX_UINT256, self.arbitrageur)
         else:  # dear: sell it coin
-            function = self.pool.functions.swap_exact_in(tokens.coin_is_token0, target_coin - coin_reserve, 0,
+            function = self.pool.functions.swap_exact_in(tokens.coin_is_token0, swap.coin_units, 0,
                                                          self.arbitrageur)
         self.chain.transact(function, self.arbitrageur)
         self.arbitrage_swaps += 1

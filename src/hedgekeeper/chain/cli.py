@@ -7,18 +7,13 @@ of the command line starts as fast as before.
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from hedgekeeper.errors import HedgekeeperError
-
-if TYPE_CHECKING:
-    from hedgekeeper.chain.deploy import DeployedSystem
 
 chain_app = typer.Typer(
     help="On-chain risk keeping: deploy the oracle, pool, vaults and batcher.",
@@ -104,6 +99,7 @@ def keep(
     """
     import numpy as np
 
+    from hedgekeeper.chain.arbitrage import align_pool
     from hedgekeeper.chain.deploy import SystemConfig, deploy_system
     from hedgekeeper.chain.keeper import Keeper, KeeperConfig
     from hedgekeeper.chain.oracle_updater import (
@@ -142,7 +138,7 @@ def keep(
 
         def after_each(submission: OracleSubmission) -> None:
             if arbitrage and submission.posted:
-                _align_pool(system, submission.price_usd)
+                align_pool(system, submission.price_usd)
             keeper.step()
 
         updater.replay(points, after_each=after_each)
@@ -189,26 +185,3 @@ def keep(
         state = "out of band" if check.needs_rebalance else "in band"
         console.print(f"vault {index}: delta deviation {check.delta_deviation_coin:+.4f} coin, {state}")
 
-
-def _align_pool(system: DeployedSystem, price_usd: float) -> None:
-    """Trade the pool, from the deployer (who mints what it needs), until its price is ``price_usd`` (fee aside)."""
-    from hedgekeeper.chain.reader import read_pool
-
-    chain, deployer = system.chain, system.deployer
-    state = read_pool(system.pool)
-    risk_is_token0 = state.token0 == system.risk_asset.address
-    risk, stable = (state.reserve0, state.reserve1) if risk_is_token0 else (state.reserve1, state.reserve0)
-    stable_unit = 10 ** system.stable.functions.decimals().call()
-    risk_unit = 10 ** system.risk_asset.functions.decimals().call()
-    target_risk = math.isqrt(risk * stable * risk_unit // max(1, round(price_usd * stable_unit)))
-    pool = system.pool.functions
-    if target_risk < risk:  # the pool is cheap: buy the risk asset out of it
-        amount = risk - target_risk
-        chain.transact(system.stable.functions.mint(deployer, stable), deployer)
-        chain.transact(system.stable.functions.approve(system.pool.address, 2**256 - 1), deployer)
-        chain.transact(pool.swap_exact_out(not risk_is_token0, amount, 2**255, deployer), deployer)
-    elif target_risk > risk:  # the pool is dear: sell the risk asset into it
-        amount = target_risk - risk
-        chain.transact(system.risk_asset.functions.mint(deployer, amount), deployer)
-        chain.transact(system.risk_asset.functions.approve(system.pool.address, 2**256 - 1), deployer)
-        chain.transact(pool.swap_exact_in(risk_is_token0, amount, 0, deployer), deployer)

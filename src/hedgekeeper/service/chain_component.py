@@ -357,7 +357,7 @@ class ChainComponent:
 
     def _tick(self, ts_ns: int, price_usd: float) -> None:
         """Post the price if due (at its time on the chain), trade the pool to it if posted, step the keeper."""
-        from hedgekeeper.chain.cli import _align_pool  # the pool's arbitrage, as `chain keep` does it
+        from hedgekeeper.chain.arbitrage import align_pool
         from hedgekeeper.chain.oracle_updater import PricePoint
 
         system, keeper = self._started()
@@ -376,7 +376,7 @@ class ChainComponent:
         self._counts["posted" if submission.posted else "held_back"] += 1
         self._submissions.appendleft(_submission_row(submission, ts_ns, price_usd))
         if submission.posted and self.settings.arbitrage:
-            _align_pool(system, submission.price_usd)
+            align_pool(system, submission.price_usd)
         decisions_before = len(keeper.records.decisions)
         transactions_before = len(keeper.records.transactions)
         if keeper.step():
