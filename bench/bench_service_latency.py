@@ -72,6 +72,7 @@ def spec_of(folder: Path, events: int, speed: float, positions: int = 1_000) -> 
     document["service"].update(speed=speed, database_url=f"sqlite:///{folder / 'store.sqlite'}", heartbeat_s=1.0)
     document["api"].update(port=0, token_file=str(folder / "token"))
     document["exchange"]["simulated"].update(journal_path=str(folder / "exchange.sqlite"))
+    document["chain"]["enabled"] = False  # the engine's path alone: the chain ticks on its own thread
     return parse_service(document, source="bench")
 
 
