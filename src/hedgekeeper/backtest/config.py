@@ -68,6 +68,11 @@ class HedgingConfig(StrictModel):
     option_vol_spread: float = pydantic.Field(0.02, ge=0.0, lt=1.0)
     underlyings: dict[str, UnderlyingHedging] = pydantic.Field(min_length=1)
 
+    def feeds(self) -> list[UnderlyingFeed]:
+        """Return the engine's feed per hedged underlying."""
+        return [UnderlyingFeed(underlying=name, spot_stream=entry.spot_stream, oracle_stream=entry.oracle_stream)
+                for name, entry in self.underlyings.items()]
+
 
 class EngineConfig(StrictModel):
     """The ``[engine]`` table, in seconds (see ``engine.loop.EngineSettings``)."""
@@ -238,10 +243,7 @@ class Backtest(pydantic.BaseModel):
 
     def feeds(self) -> list[UnderlyingFeed]:
         """Return the engine's feed per hedged underlying."""
-        return [
-            UnderlyingFeed(underlying=name, spot_stream=entry.spot_stream, oracle_stream=entry.oracle_stream)
-            for name, entry in self.file.hedging.underlyings.items()
-        ]
+        return self.file.hedging.feeds()
 
     @property
     def output_dir(self) -> Path:

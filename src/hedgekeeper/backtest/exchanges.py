@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from hedgekeeper.backtest.config import Backtest
 from hedgekeeper.engine.clock import SimulatedClock
 from hedgekeeper.execution.exchange_executor import ExchangeExecutor
+from hedgekeeper.execution.instrument_books import BooksByInstrument
 from hedgekeeper.execution.order_manager import OrderManager, PreTradeCheck
 from hedgekeeper.execution.safety import SafetyGuard
 from hedgekeeper.market.events import MarketEvent
@@ -71,7 +72,7 @@ def simulated_execution(
     orders = OrderManager({venue: SimulatedExchange(core) for venue, core in cores.items()}, clock,
                           pre_trade_check=check)
     executor = ExchangeExecutor(
-        orders, book.registry, _BooksByInstrument(order_books, instrument_books), pacing=settings.pacing(),
+        orders, book.registry, BooksByInstrument(order_books, instrument_books), pacing=settings.pacing(),
         protection_bps=settings.protection_bps, passive_ns=int(settings.passive_s * 1e9),
     )
     core_of = {instrument.instrument_id: cores[instrument.venue] for ins in by_venue.values() for instrument in ins}
@@ -84,22 +85,6 @@ def simulated_execution(
                 event if instrument_id == event.stream else dataclasses.replace(event, stream=instrument_id))
 
     return executor, feed
-
-
-class _BooksByInstrument(Mapping[str, OrderBook]):
-    """The engine's books, looked up by instrument id through each instrument's book stream."""
-
-    def __init__(self, books: Mapping[str, OrderBook], streams: Mapping[str, str]) -> None:
-        self._books, self._streams = books, streams
-
-    def __getitem__(self, instrument_id: str) -> OrderBook:
-        return self._books[self._streams.get(instrument_id, instrument_id)]
-
-    def __iter__(self):  # noqa: ANN204
-        return iter(self._streams)
-
-    def __len__(self) -> int:
-        return len(self._streams)
 
 
 def _safety_check(guard: SafetyGuard, instrument_of: Callable[[str], Instrument], order_books: Mapping[str, OrderBook],

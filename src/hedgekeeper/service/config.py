@@ -230,8 +230,7 @@ class ServiceSpec(pydantic.BaseModel):
 
     def feeds(self) -> list[UnderlyingFeed]:
         """Return the engine's feed per hedged underlying."""
-        return [UnderlyingFeed(underlying=name, spot_stream=entry.spot_stream, oracle_stream=entry.oracle_stream)
-                for name, entry in self.file.hedging.underlyings.items()]
+        return self.file.hedging.feeds()
 
     def document(self) -> dict[str, Any]:
         """Return the configuration as stored with each version: no secret, only where secrets come from."""

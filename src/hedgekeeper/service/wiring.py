@@ -20,6 +20,7 @@ from hedgekeeper.engine.clock import Clock
 from hedgekeeper.engine.hedging import HedgeInstrument, PlannerHedger
 from hedgekeeper.engine.loop import Engine
 from hedgekeeper.execution.exchange_executor import ExchangeExecutor
+from hedgekeeper.execution.instrument_books import BooksByInstrument
 from hedgekeeper.execution.order_manager import OrderManager
 from hedgekeeper.execution.pacing import TwapPacing
 from hedgekeeper.execution.safety import SafetyGuard
@@ -68,22 +69,6 @@ def market_key(spec: ServiceSpec) -> str:
     traded = [i.instrument_id for i in exchange_traded(spec)]
     document = json.dumps({"source": source, "traded": traded, "as_of": spec.book.market.as_of_ns}, sort_keys=True)
     return hashlib.sha256(document.encode()).hexdigest()
-
-
-class BooksByInstrument(Mapping[str, OrderBook]):
-    """The engine's books, looked up by instrument id through each instrument's book stream."""
-
-    def __init__(self, books: Mapping[str, OrderBook], streams: Mapping[str, str]) -> None:
-        self._books, self._streams = books, streams
-
-    def __getitem__(self, instrument_id: str) -> OrderBook:
-        return self._books[self._streams.get(instrument_id, instrument_id)]
-
-    def __iter__(self):  # noqa: ANN204
-        return iter(self._streams)
-
-    def __len__(self) -> int:
-        return len(self._streams)
 
 
 @dataclass
