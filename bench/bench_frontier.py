@@ -21,18 +21,14 @@ and the ratios.
 from __future__ import annotations
 
 import argparse
-import copy
 import logging
 import math
 import time
 import tomllib
 from pathlib import Path
 
-import numpy as np
-
-from hedgekeeper.backtest.config import parse_backtest
-from hedgekeeper.backtest.metrics import compute_metrics, pareto_efficient
-from hedgekeeper.backtest.runner import run_variant
+from hedgekeeper.backtest.frontier import Market, sweep_frontier
+from hedgekeeper.backtest.metrics import cost_at_risk
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "backtest_short_call.toml"
 FAMILIES = {
@@ -97,37 +93,20 @@ def _recorded_document(days: float) -> dict | None:
     return document
 
 
+def _seeded(seed: int | None) -> Market:
+    def market(document: dict) -> None:
+        if seed is not None:
+            document["simulation"]["seed"] = seed
+
+    return market
+
+
 def _frontier(document: dict, seeds: list[int | None]) -> dict[str, list[tuple[float, float]]]:
     """Return, per family, the (hedging error, cost) of every variant, averaged over seeds."""
     points: dict[str, list[tuple[float, float]]] = {}
-    base = parse_backtest(document)
-    for variant in base.variants[1:]:
-        errors, costs = [], []
-        for seed in seeds:
-            seeded = copy.deepcopy(document)
-            if seed is not None:
-                seeded["simulation"]["seed"] = seed
-            backtest = parse_backtest(seeded)
-            run = next(v for v in backtest.variants if v.label == variant.label)
-            recorder = run_variant(backtest, run)
-            metrics = compute_metrics(recorder, backtest.profile)
-            errors.append(metrics.hedging_error_usd)
-            costs.append(metrics.costs.total_cost_usd)
-        points.setdefault(variant.family, []).append((float(np.mean(errors)), float(np.mean(costs))))
-        print(f"  {variant.label:<24} hedging error {np.mean(errors):>10,.0f} USD   cost {np.mean(costs):>10,.0f} USD")
+    for point in sweep_frontier(document, [_seeded(seed) for seed in seeds], progress=lambda line: print(f"  {line}")):
+        points.setdefault(point.family, []).append((point.hedging_error_usd, point.cost_usd))
     return points
-
-
-def _cost_at(points: list[tuple[float, float]], error: float) -> float:
-    """Return the family's lowest cost at ``error`` along its efficient frontier (NaN outside its range)."""
-    errors = np.array([p[0] for p in points])
-    costs = np.array([p[1] for p in points])
-    efficient = pareto_efficient(costs, errors)
-    order = np.argsort(errors[efficient])
-    x, y = errors[efficient][order], costs[efficient][order]
-    if not x[0] <= error <= x[-1]:
-        return math.nan
-    return float(np.interp(error, x, y))
 
 
 def _print_table(title: str, points: dict[str, list[tuple[float, float]]]) -> None:
@@ -135,7 +114,7 @@ def _print_table(title: str, points: dict[str, list[tuple[float, float]]]) -> No
     header = f"{'hedging error USD':>18}" + "".join(f"{family:>18}" for family in FAMILIES)
     print(header + f"{'WW / threshold':>16}{'WW / time':>12}")
     for error, _ in sorted(points["whalley_wilmott"]):
-        costs = {family: _cost_at(points[family], error) for family in FAMILIES}
+        costs = {family: cost_at_risk(points[family], error) for family in FAMILIES}
         row = f"{error:>18,.0f}" + "".join(f"{costs[f]:>18,.0f}" for f in FAMILIES)
         ratios = [costs["whalley_wilmott"] / costs[f] for f in ("threshold", "time")]
         print(row + "".join(f"{r:>{w}.2f}" for r, w in zip(ratios, (16, 12), strict=True)))

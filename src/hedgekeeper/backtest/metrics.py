@@ -25,7 +25,7 @@ Conventions
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -256,6 +256,30 @@ def pareto_efficient(cost: ArrayLike, risk: ArrayLike) -> NDArray[np.bool_]:
     )
     dominated = np.any(no_worse & better, axis=1)
     return ~dominated & np.isfinite(cost_values) & np.isfinite(risk_values)
+
+
+def cost_at_risk(points: Sequence[tuple[float, float]], risk: float) -> float:
+    """Return the lowest cost reached at ``risk`` along the efficient frontier of (risk, cost) points.
+
+    Linear between Pareto-efficient points; NaN outside their range of risk, or with none.
+
+    >>> cost_at_risk([(10.0, 100.0), (20.0, 50.0), (18.0, 120.0)], 15.0)  # (18, 120) is dominated
+    75.0
+    >>> math.isnan(cost_at_risk([(10.0, 100.0), (20.0, 50.0)], 25.0))
+    True
+    """
+    if not points:
+        return math.nan
+    risks = np.array([p[0] for p in points], dtype=np.float64)
+    costs = np.array([p[1] for p in points], dtype=np.float64)
+    efficient = pareto_efficient(costs, risks)
+    if not efficient.any():
+        return math.nan
+    order = np.argsort(risks[efficient])
+    x, y = risks[efficient][order], costs[efficient][order]
+    if not x[0] <= risk <= x[-1]:
+        return math.nan
+    return float(np.interp(risk, x, y))
 
 
 @dataclass(frozen=True, slots=True)
