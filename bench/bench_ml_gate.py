@@ -37,8 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hedgekeeper.backtest.metrics import pareto_efficient
-from hedgekeeper.ml.evaluation import PolicyPoint, cost_at_error, evaluate_policies, savings_at_equal_error
+from hedgekeeper.ml.evaluation import PolicyPoint, comparison_lines, cost_at_error, evaluate_policies
 from hedgekeeper.ml.pipeline import Evaluation, MLConfig, build_tasks, evaluate, load_ml_config, train, write_report
 from hedgekeeper.ml.simulation import NS_PER_SECOND, SECONDS_PER_YEAR, HedgingTask
 from hedgekeeper.policy.base import decision_for, describe_position
@@ -86,36 +85,9 @@ def _gated_whalley_wilmott(config: MLConfig, tasks: list[HedgingTask]) -> list[P
                              hard_max_leverage=hard.max_leverage, progress=_say)
 
 
-def _dominance(gated: list[PolicyPoint], static: list[PolicyPoint]) -> list[tuple[PolicyPoint, PolicyPoint | None]]:
-    """Return, for each efficient static point, the cheapest gated point at equal or lower hedging error."""
-    costs = np.array([p.cost_usd for p in static])
-    errors = np.array([p.hedging_error_usd for p in static])
-    rows = []
-    for index in np.flatnonzero(pareto_efficient(costs, errors)):
-        reference = static[index]
-        candidates = [g for g in gated if g.hedging_error_usd <= reference.hedging_error_usd]
-        rows.append((reference, min(candidates, key=lambda g: g.cost_usd) if candidates else None))
-    return sorted(rows, key=lambda row: row[0].hedging_error_usd)
-
-
 def _print_comparison(title: str, gated: list[PolicyPoint], static: list[PolicyPoint]) -> None:
-    print(f"\n{title}")
-    rows = savings_at_equal_error(gated, static)
-    print(f"  at equal hedging error (both frontiers interpolated):")
-    print(f"  {'hedging error USD':>18}{'gated cost':>12}{'static cost':>13}{'saved':>8}")
-    for row in rows:
-        print(f"  {row.error_usd:>18,.0f}{row.gated_cost_usd:>12,.0f}{row.static_cost_usd:>13,.0f}{row.saving:>8.1%}")
-    if not rows:
-        print("  (no efficient gated point inside the static range of hedging error)")
-    print("  cheapest gated setting at equal or lower hedging error than each efficient static setting:")
-    for reference, best in _dominance(gated, static):
-        if best is None:
-            print(f"  {reference.label:<24} {reference.hedging_error_usd:>7,.0f} USD {reference.cost_usd:>9,.0f} USD"
-                  f"   no gated setting reaches this hedging error")
-            continue
-        saving = 1.0 - best.cost_usd / reference.cost_usd
-        print(f"  {reference.label:<24} {reference.hedging_error_usd:>7,.0f} USD {reference.cost_usd:>9,.0f} USD"
-              f"   {best.label:<30} {best.hedging_error_usd:>7,.0f} USD {best.cost_usd:>9,.0f} USD   saved {saving:>6.1%}")
+    print()
+    print("\n".join(comparison_lines(title, gated, static)))
 
 
 class NoTransactionBandPolicy:

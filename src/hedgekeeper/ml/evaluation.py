@@ -20,7 +20,7 @@ from types import SimpleNamespace
 import numpy as np
 from numpy.typing import NDArray
 
-from hedgekeeper.backtest.metrics import pareto_efficient
+from hedgekeeper.backtest.metrics import cost_at_risk, pareto_efficient
 from hedgekeeper.ml.simulation import DeferralLimits, HedgingTask, run_policy
 from hedgekeeper.policy.base import Policy
 
@@ -56,12 +56,19 @@ def evaluate_policies(
     hard_min_liquidation_distance: float = 0.0,
     hard_max_leverage: float = math.inf,
     progress: Callable[[str], None] | None = None,
+    start_hedged: bool = False,
 ) -> list[PolicyPoint]:
-    """Run every (label, family, parameter, make_policy) variant on every task; return its mean figures."""
+    """Run every (label, family, parameter, make_policy) variant on every task; return its mean figures.
+
+    ``start_hedged``: each run starts holding the hedge of the book's delta at its first step
+    (to the lot of 0.001 coin), so the first trade is not counted; otherwise it starts unhedged.
+    """
     points = []
     for label, family, parameter, make in variants:
         runs = [run_policy(task, make(), label, limits=limits, hard_min_liquidation_distance=hard_min_liquidation_distance,
-                           hard_max_leverage=hard_max_leverage) for task in tasks]
+                           hard_max_leverage=hard_max_leverage,
+                           initial_hedge_coin=round(-float(task.delta_coin[0]), 3) if start_hedged else 0.0)
+                for task in tasks]
         point = PolicyPoint(label, family, parameter, float(np.mean([r.cost_usd for r in runs])),
                             float(np.mean([r.hedging_error_usd for r in runs])), sum(r.rebalances for r in runs),
                             sum(r.deferrals for r in runs), sum(r.breaches for r in runs))
@@ -81,18 +88,7 @@ def cost_at_error(points: Sequence[PolicyPoint], error_usd: float) -> float:
     >>> cost_at_error(points, 15.0), math.isnan(cost_at_error(points, 25.0))
     (75.0, True)
     """
-    if not points:
-        return math.nan
-    errors = np.array([p.hedging_error_usd for p in points])
-    costs = np.array([p.cost_usd for p in points])
-    efficient = pareto_efficient(costs, errors)
-    if not efficient.any():
-        return math.nan
-    order = np.argsort(errors[efficient])
-    x, y = errors[efficient][order], costs[efficient][order]
-    if not x[0] <= error_usd <= x[-1]:
-        return math.nan
-    return float(np.interp(error_usd, x, y))
+    return cost_at_risk([(p.hedging_error_usd, p.cost_usd) for p in points], error_usd)
 
 
 @dataclass(frozen=True)
@@ -128,6 +124,39 @@ def frontier_points(points: Sequence[PolicyPoint]) -> list[tuple[str, str, float
     return [(p.label, p.family, p.parameter,
              SimpleNamespace(costs=SimpleNamespace(total_cost_usd=p.cost_usd), hedging_error_usd=p.hedging_error_usd))
             for p in points]
+
+
+def dominance(gated: Sequence[PolicyPoint], static: Sequence[PolicyPoint]) -> list[tuple[PolicyPoint, PolicyPoint | None]]:
+    """Return, for each efficient static point, the cheapest gated point at equal or lower hedging error (or None)."""
+    costs = np.array([p.cost_usd for p in static])
+    errors = np.array([p.hedging_error_usd for p in static])
+    rows = []
+    for index in np.flatnonzero(pareto_efficient(costs, errors)):
+        reference = static[index]
+        candidates = [g for g in gated if g.hedging_error_usd <= reference.hedging_error_usd]
+        rows.append((reference, min(candidates, key=lambda g: g.cost_usd) if candidates else None))
+    return sorted(rows, key=lambda row: row[0].hedging_error_usd)
+
+
+def comparison_lines(title: str, gated: Sequence[PolicyPoint], static: Sequence[PolicyPoint]) -> list[str]:
+    """Return the gated frontier against the static one as text: costs at equal hedging error, then dominance."""
+    lines = [title, "  at equal hedging error (both frontiers interpolated):",
+             f"  {'hedging error USD':>18}{'gated cost':>12}{'static cost':>13}{'saved':>8}"]
+    rows = savings_at_equal_error(gated, static)
+    lines += [f"  {r.error_usd:>18,.0f}{r.gated_cost_usd:>12,.0f}{r.static_cost_usd:>13,.0f}{r.saving:>8.1%}"
+              for r in rows]
+    if not rows:
+        lines.append("  (no efficient gated point inside the static range of hedging error)")
+    lines.append("  cheapest gated setting at equal or lower hedging error than each efficient static setting:")
+    for reference, best in dominance(gated, static):
+        head = f"  {reference.label:<24} {reference.hedging_error_usd:>7,.0f} USD {reference.cost_usd:>9,.0f} USD"
+        if best is None:
+            lines.append(head + "   no gated setting reaches this hedging error")
+            continue
+        saving = 1.0 - best.cost_usd / reference.cost_usd
+        lines.append(head + f"   {best.label:<30} {best.hedging_error_usd:>7,.0f} USD {best.cost_usd:>9,.0f} USD"
+                     f"   saved {saving:>6.1%}")
+    return lines
 
 
 def feature_importance_figure(names: Sequence[str], importances: NDArray[np.float64]):  # noqa: ANN201 (Figure)

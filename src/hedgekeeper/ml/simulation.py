@@ -35,7 +35,7 @@ from hedgekeeper.backtest.metrics import hedging_error_usd
 from hedgekeeper.market.events import MarketEvent, TopOfBook, Trade
 from hedgekeeper.ml.features import MARKET_FEATURES, FeatureTracker
 from hedgekeeper.policy.base import Policy
-from hedgekeeper.policy.decision import Greek, HedgeMemory, PolicyInput, RiskSnapshot
+from hedgekeeper.policy.decision import Decision, Greek, HedgeMemory, PolicyInput, RiskSnapshot
 from hedgekeeper.pricing.black_scholes import black_scholes_greeks
 
 NS_PER_SECOND = 1_000_000_000
@@ -327,7 +327,7 @@ class DeferralLimits:
 def run_policy(task: HedgingTask, policy: Policy, label: str, *, limits: DeferralLimits | None = None,
                hard_min_liquidation_distance: float = 0.0, hard_max_leverage: float = math.inf,
                with_features: bool = True, record_decisions: bool = False,
-               counterfactual_steps: int = 0) -> HedgeRun:
+               counterfactual_steps: int = 0, initial_hedge_coin: float = 0.0) -> HedgeRun:
     """Run ``policy`` along ``task``; return its cost, hedging error, deferrals and breaches.
 
     Parameters
@@ -341,12 +341,13 @@ def run_policy(task: HedgingTask, policy: Policy, label: str, *, limits: Deferra
     record_decisions : bool, keep every step at which a rule fired (for labels)
     counterfactual_steps : int, also record, for this many steps after each firing,
         the states of the book had it not traded (as a gate deferring would see them)
+    initial_hedge_coin : float, the hedge held at the start (bought for nothing), coin
     """
     path, book = task.path, task.book
     spot, ts, costs = path.spot_usd, path.ts_ns, path.cost_fraction
     delta_book, gamma_book, value = task.delta_coin, task.gamma_coin_per_usd, task.value_usd
     run = HedgeRun(label)
-    hedge = 0.0
+    hedge = initial_hedge_coin
     cash = 0.0  # hedge P&L booked so far, USD
     paid = 0.0
     memory = HedgeMemory()
@@ -390,7 +391,7 @@ def run_policy(task: HedgingTask, policy: Policy, label: str, *, limits: Deferra
             run.deferrals += 1
             deferred_since = deferred_since if deferred_since is not None else int(ts[i])
             memory = HedgeMemory(memory.last_rebalance_ts_ns, memory.last_reference_usd, deferred_since)
-            if limits is not None and _past_limits(decision, snapshot, deferred_since, limits):
+            if limits is not None and deferral_past_limits(decision, snapshot, deferred_since, limits):
                 run.breaches += 1
         elif deferred_since is not None:
             deferred_since = None
@@ -408,8 +409,15 @@ def run_policy(task: HedgingTask, policy: Policy, label: str, *, limits: Deferra
     return run
 
 
-def _past_limits(decision, snapshot: RiskSnapshot, deferred_since_ns: int, limits: DeferralLimits) -> bool:  # noqa: ANN001
-    # A deferral past any limit: too long, outside the outer band, too close to liquidation, too levered.
+def deferral_past_limits(decision: Decision, snapshot: RiskSnapshot, deferred_since_ns: int,
+                         limits: DeferralLimits) -> bool:
+    """Return whether deferring ``decision`` at ``snapshot`` passes a limit (a breach).
+
+    A deferral is past a limit when it has lasted longer than ``max_deferral_s`` since
+    ``deferred_since_ns``, when the delta lies beyond the outer band around the
+    decision's delta goal, or when the book is closer to liquidation or more levered
+    than the limits allow. The check is independent of the gate's own refusals.
+    """
     band = decision.goal.get(Greek.DELTA_COIN)
     if (snapshot.ts_ns - deferred_since_ns) / 1e9 > limits.max_deferral_s:
         return True
