@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from hedgekeeper.market.events import TopOfBook, Trade
+from hedgekeeper.market.events import BookUpdate, TopOfBook, Trade
 from hedgekeeper.ml.features import MARKET_FEATURES, FeatureTracker, position_features
 from hedgekeeper.ml.simulation import market_path, spiky_events
 
@@ -83,3 +83,13 @@ def test_position_features_measure_the_excess_against_the_band() -> None:
     assert features["excess_ratio"] == 0.5
     assert features["since_rebalance_s"] == 0.0
     assert features["deferred_s"] == 6.0
+
+
+def test_book_delta_reads_the_books_top_not_the_levels_it_changed() -> None:
+    tracker = FeatureTracker(step_s=1.0)
+    tracker.update(BookUpdate(0, "X", ((100.0, 1.0), (99.0, 2.0)), ((100.1, 1.0), (101.0, 3.0)), True))
+    # a delta changing levels behind the top on both sides: the top stays 100.0 / 100.1
+    tracker.update(BookUpdate(10, "X", ((98.0, 5.0),), ((102.0, 5.0),), False))
+    features = tracker.market_features(20)
+    assert abs(features["spread_bps"] - 0.1 / 100.05 * 1e4) < 1e-9
+    assert features["depth_imbalance"] == 0.0

@@ -4,7 +4,9 @@
 time ``ts_ns`` (``market_features``), returns what the events seen so far say: nothing
 from an event after ``ts_ns`` can enter, since the tracker has not seen it. All state
 is O(1) per event (exponentially weighted moments, a few ring buffers), so the same
-tracker runs in the live loop and in a backtest.
+tracker runs in the live loop and in a backtest; a level-2 stream's deltas also keep
+an ``OrderBook``, whose top is read (a delta's first levels are the levels it
+changed, not the best bid and ask).
 
 Features (``MARKET_FEATURES``), on the returns of the reference price (the trade
 price, else the book's mid) sampled on a fixed grid of ``step_s`` seconds:
@@ -39,6 +41,7 @@ from collections import deque
 from collections.abc import Iterable, Mapping
 
 from hedgekeeper.market.events import BookUpdate, Funding, MarketEvent, TopOfBook, Trade
+from hedgekeeper.market.order_book import OrderBook
 
 NS_PER_SECOND = 1_000_000_000
 SECONDS_PER_YEAR = 365.0 * 86_400.0
@@ -123,6 +126,7 @@ class FeatureTracker:
         self._ofi = 0.0
         self._depth = 0.0
         self._funding = 0.0
+        self._book: OrderBook | None = None  # level-2 streams only: the book their deltas build
 
     def update(self, event: MarketEvent) -> None:
         """Take one event (time-ordered); events of other kinds or streams are ignored."""
@@ -137,11 +141,18 @@ class FeatureTracker:
             self._bin_volume += event.size_coin
         elif isinstance(event, TopOfBook):
             self._roll(event.ts_ns)
+            if self._book is not None:
+                self._book.apply(event)
             self._quote(event.bid_usd, event.bid_size_coin, event.ask_usd, event.ask_size_coin)
-        elif isinstance(event, BookUpdate) and event.bids and event.asks:
+        elif isinstance(event, BookUpdate):
+            # A delta's first levels are the levels it changed, not the top: keep the book, read its top.
             self._roll(event.ts_ns)
-            (bid, bid_size), (ask, ask_size) = event.bids[0], event.asks[0]
-            self._quote(bid, bid_size, ask, ask_size)
+            if self._book is None:
+                self._book = OrderBook()
+            self._book.apply(event)
+            if not self._book.is_crossed and self._book.best_bid_usd is not None and self._book.best_ask_usd is not None:
+                (bid, bid_size), (ask, ask_size) = self._book.levels(-1)[0], self._book.levels(1)[0]
+                self._quote(bid, bid_size, ask, ask_size)
 
     def __call__(self, event: MarketEvent) -> None:
         """Take one event: a tracker is an engine listener."""
