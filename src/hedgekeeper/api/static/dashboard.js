@@ -1,5 +1,6 @@
 // The hedgekeeper dashboard: each Greek plotted live against its band, distance to liquidation,
-// positions, open orders, the latest decisions with reasons, costs so far. Plain JavaScript and
+// positions, open orders, the latest decisions with reasons, costs so far, and the chain (oracle,
+// every vault's check, the keeper's decisions) when the service runs one. Plain JavaScript and
 // <canvas>: nothing is loaded from the internet. The token stays in this tab (sessionStorage) and
 // travels only in the Authorization header (the stream is read with fetch, not EventSource).
 "use strict";
@@ -159,6 +160,25 @@ async function refreshTables() {
   } catch (error) { /* shown by the login form when it is the token */ }
 }
 
+async function refreshChain() {
+  let chain;
+  try { chain = await api("/api/chain"); } catch (error) { $("#chain").hidden = true; return false; }
+  $("#chain").hidden = false;
+  const oracle = chain.oracle || {};
+  $("#chain-oracle").textContent = `block ${chain.block} · oracle ${fmt(oracle.price_usd, 2)} USD, ` +
+    `round ${oracle.round_id}, ${fmt(oracle.age_s, 0)} s old · ${chain.out_of_band} vault(s) out of band`;
+  $("#vaults tbody").innerHTML = (chain.vaults || []).map(v => `<tr><td>${escapeHtml(v.vault.slice(0, 10))}…</td>
+    <td class="num">${fmt(v.delta_deviation_coin, 4)}</td><td class="num">${fmt(v.trade_coin, 4)}</td>
+    <td class="${v.needs_rebalance ? "breach" : "inside"}">${v.beyond_outer_band ? "beyond outer band"
+      : v.needs_rebalance ? "out of band" : "in band"}</td></tr>`).join("");
+  const keeper = chain.keeper || {};
+  const rows = (keeper.decisions || []).slice(0, 20).map(d => `<li>block ${d.block} ${escapeHtml(d.vault.slice(0, 10))}…
+    <b>${d.act ? "rebalance" : "skip"}</b>${d.hard_limit ? " (" + escapeHtml(d.hard_limit) + ")" : ""}
+    <span class="reasons">${escapeHtml(d.reason)}; cost ${fmt(d.cost_usd, 2)} USD, benefit ${fmt(d.benefit_usd, 2)} USD</span></li>`);
+  $("#keeper").innerHTML = rows.length ? rows.join("") : "<li>no decision yet: every vault in band</li>";
+  return true;
+}
+
 async function stream() {
   while (true) {
     try {
@@ -202,6 +222,7 @@ async function start() {
     onGreeks({ ...status, underlyings: greeks.underlyings, costs: { fees_usd: 0, slippage_usd: 0, total_usd: 0, fills: 0 },
                engine_ns: greeks.engine_ns });
     refreshTables(); setInterval(refreshTables, 2000);
+    if (await refreshChain()) setInterval(refreshChain, 5000);
     stream();
   } catch (error) { if (error.message !== "unauthorized") showLogin(error.message); }
 }
