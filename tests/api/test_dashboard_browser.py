@@ -69,6 +69,7 @@ def test_dashboard_shows_greeks_against_bands_and_updates_them_live(dashboard_ur
             playwright_api.expect(page.locator("#decisions li").first).to_be_visible(timeout=10_000)
             assert "fees" in page.locator("#costs").inner_text()
             assert "distance to liquidation" in page.locator('[data-field="liquidation"]').inner_text()
+            assert page.locator("#chain").is_hidden()  # this service runs no chain: /api/chain answers 404
             chart = page.locator(".greek canvas").first
             assert chart.bounding_box()["height"] > 50
             if os.environ.get("HEDGEKEEPER_DASHBOARD_SCREENSHOT"):
