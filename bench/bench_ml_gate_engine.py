@@ -25,7 +25,11 @@ against the gate's limits independently of the gate (``deferral_past_limits``):
 those past a limit are breaches and must be 0.
 
 The harness's figures for the same settings on the same test paths are printed
-beside the engine's.
+beside the engine's. Where they differ, fills do: the harness trades any size at
+the quoted half-spread, while the engine's exchange holds only the quoted top
+(``spiky_events`` quotes one level a side, thinner in a spike), so a hedge larger
+than the quote fills in part and the rest is decided again at the next tick
+(the execution's "left unfilled" warnings, hidden here with the log level).
 
 The backtest file format needs a market source; its ``[simulation]`` table is a
 placeholder at the paths' start (time and price) that no run reads: each run is

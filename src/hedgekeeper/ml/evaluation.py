@@ -147,6 +147,12 @@ def comparison_lines(title: str, gated: Sequence[PolicyPoint], static: Sequence[
               for r in rows]
     if not rows:
         lines.append("  (no efficient gated point inside the static range of hedging error)")
+    lines.append("  the gated frontier read at each efficient static setting's hedging error:")
+    for reference, _ in dominance(gated, static):
+        gated_cost = cost_at_error(gated, reference.hedging_error_usd)
+        head = f"  {reference.label:<24} {reference.hedging_error_usd:>7,.0f} USD {reference.cost_usd:>9,.0f} USD"
+        lines.append(head + ("   outside the gated frontier's range of hedging error" if math.isnan(gated_cost) else
+                             f"   gated {gated_cost:>9,.0f} USD   saved {1.0 - gated_cost / reference.cost_usd:>6.1%}"))
     lines.append("  cheapest gated setting at equal or lower hedging error than each efficient static setting:")
     for reference, best in dominance(gated, static):
         head = f"  {reference.label:<24} {reference.hedging_error_usd:>7,.0f} USD {reference.cost_usd:>9,.0f} USD"
