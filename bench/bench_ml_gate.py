@@ -250,20 +250,20 @@ def main() -> None:
     print(f"Simulated spiky paths: {options.paths} to train, {options.paths} to test, {options.days:g} days each")
     _run(simulated, deep=not options.skip_deep)
     if not options.skip_recorded:
-        recorded = load_ml_config(EXAMPLES / "ml_gate_recorded.toml")
-        recorded = recorded.model_copy(update={"output_dir": OUTPUT, "model_path": OUTPUT / "gate-recorded.joblib"})
-        print("\nRecorded: Gemini BTC/USD 1-minute, 2021-03-16 .. 2021-04-15 (train the first half, test the second)")
-        try:
-            _run(recorded, deep=False)
-        except (FileNotFoundError, OSError) as error:
-            print(f"recorded data: skipped ({error})")
-        crash_days = load_ml_config(EXAMPLES / "ml_gate_crash_days.toml")
-        crash_days = crash_days.model_copy(update={"output_dir": OUTPUT, "model_path": OUTPUT / "gate-crash-days.joblib"})
-        print("\nRecorded: trained on the whole Gemini month, judged on the four Binance BTC/USDT 1-minute crash days")
-        try:
-            _run(crash_days, deep=False)
-        except (FileNotFoundError, OSError) as error:
-            print(f"recorded data: skipped ({error})")
+        recorded_runs = (
+            ("ml_gate_recorded.toml", "gate-recorded.joblib",
+             "Recorded: Gemini BTC/USD 1-minute, 2021-03-16 .. 2021-04-15 (train the first half, test the second)"),
+            ("ml_gate_crash_days.toml", "gate-crash-days.joblib",
+             "Recorded: trained on the whole Gemini month, judged on the four Binance BTC/USDT 1-minute crash days"),
+        )
+        for file_name, model_name, title in recorded_runs:
+            config = load_ml_config(EXAMPLES / file_name)
+            config = config.model_copy(update={"output_dir": OUTPUT, "model_path": OUTPUT / model_name})
+            print(f"\n{title}")
+            try:
+                _run(config, deep=False)
+            except (FileNotFoundError, OSError) as error:
+                print(f"recorded data: skipped ({error})")
     print(f"\n{time.perf_counter() - start:.0f} s")
 
 
