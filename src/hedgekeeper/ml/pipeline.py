@@ -54,6 +54,11 @@ One TOML file names the data, the book, the labels, the model and the policies::
     min_liquidation_distance = 0.05
     max_leverage = 10.0
 
+    [ml.selection]                    # ml/selection.py: choose h and the defer probability inside the training period
+    horizons_steps = [5, 15, 30]      # candidate label horizons (steps); the candidate probabilities: defer_probabilities
+    n_folds = 3                       # validation blocks after the first part of the training period
+    first_fraction = 0.4
+
 Training uses the training period only; evaluation runs every policy, static and
 gated, on the test period only (other simulated paths, or the later part of the
 recording): out of sample.
@@ -184,6 +189,19 @@ class GateLimitsConfig(StrictModel):
     max_leverage: float = pydantic.Field(8.0, gt=0)
 
 
+class SelectionConfig(StrictModel):
+    """``[ml.selection]``: the candidates chosen on validation blocks inside the training period (``ml/selection.py``).
+
+    The candidate defer probabilities are ``[ml.policies] defer_probabilities``; the
+    training period's first ``first_fraction`` (of its time) only trains, the rest is
+    cut into ``n_folds`` consecutive validation blocks.
+    """
+
+    horizons_steps: tuple[pydantic.PositiveInt, ...] = pydantic.Field((5, 15, 30), min_length=1)
+    n_folds: int = pydantic.Field(3, ge=1)
+    first_fraction: float = pydantic.Field(0.4, gt=0, lt=1)
+
+
 class HardLimitsTable(StrictModel):
     """``[ml.hard_limits]``: the ``HardLimits`` around every policy."""
 
@@ -206,6 +224,7 @@ class MLConfig(StrictModel):
     policies: PoliciesConfig
     gate: GateLimitsConfig = GateLimitsConfig()
     hard_limits: HardLimitsTable = HardLimitsTable()
+    selection: SelectionConfig = SelectionConfig()
 
 
 def load_ml_config(source: str | Path | dict) -> MLConfig:
@@ -273,14 +292,12 @@ def make_policy(config: MLConfig, parameter: float, gate: dict | None = None) ->
     return build_policy(load_policy_config(_policy_table(config, parameter, gate)), profile)
 
 
-def train(config: MLConfig, progress: Callable[[str], None] | None = None,
-          tasks: list[HedgingTask] | None = None) -> TrainingResult:
-    """Build the training samples, score the model walk-forward, fit it, save it to ``model_path``."""
+def training_samples(config: MLConfig, tasks: list[HedgingTask], progress: Callable[[str], None] | None = None) -> Samples:
+    """Return the labelled decisions of the training policies along ``tasks`` (``[ml.labels]``), time-ordered."""
     say = progress or (lambda _: None)
-    train_tasks = build_tasks(config, say)[0] if tasks is None else tasks
     labels = config.labels
     parts = []
-    for task in train_tasks:
+    for task in tasks:
         for parameter in config.policies.train_parameters:
             samples = gate_samples(task, make_policy(config, parameter), horizon_steps=labels.horizon_steps,
                                    risk_aversion_per_usd=labels.risk_aversion_per_usd, label_kind=labels.kind,
@@ -288,22 +305,59 @@ def train(config: MLConfig, progress: Callable[[str], None] | None = None,
             parts.append(samples)
             say(f"{task.name}, {config.policies.family} {parameter:g}: {len(samples):,d} samples, "
                 f"{samples.y.mean() if len(samples) else math.nan:.1%} defer")
-    samples = Samples.concatenate(parts)
+    return Samples.concatenate(parts)
+
+
+def model_params(config: MLConfig) -> dict:
+    """Return the ``GateModel`` keyword parameters of ``[ml.training]``."""
     training = config.training
-    result = train_gate(
-        samples, n_splits=training.n_splits, embargo_ns=int(training.embargo_s * NS_PER_SECOND),
-        random_state=config.seed, progress=say,
-        model_params={"n_estimators": training.n_estimators, "learning_rate": training.learning_rate,
-                      "num_leaves": training.num_leaves, "min_child_samples": training.min_child_samples,
-                      "calibration": training.calibration},
-        settings={"name": config.name, "data": config.data.model_dump(mode="json"),
-                  "labels": config.labels.model_dump(mode="json"), "family": config.policies.family},
-    )
+    return {"n_estimators": training.n_estimators, "learning_rate": training.learning_rate,
+            "num_leaves": training.num_leaves, "min_child_samples": training.min_child_samples,
+            "calibration": training.calibration}
+
+
+def model_settings(config: MLConfig) -> dict:
+    """Return what a saved model records of the file it was trained with."""
+    return {"name": config.name, "data": config.data.model_dump(mode="json"),
+            "labels": config.labels.model_dump(mode="json"), "family": config.policies.family}
+
+
+def train(config: MLConfig, progress: Callable[[str], None] | None = None,
+          tasks: list[HedgingTask] | None = None) -> TrainingResult:
+    """Build the training samples, score the model walk-forward, fit it, save it to ``model_path``."""
+    say = progress or (lambda _: None)
+    train_tasks = build_tasks(config, say)[0] if tasks is None else tasks
+    samples = training_samples(config, train_tasks, say)
+    result = train_gate(samples, n_splits=config.training.n_splits, embargo_ns=embargo_ns(config),
+                        random_state=config.seed, progress=say, model_params=model_params(config),
+                        settings=model_settings(config))
     # the walk-forward out-of-fold labels and probabilities travel with the model, for the calibration curve
     saved = replace(result.saved, settings={**result.saved.settings, "out_of_fold": {
         "label": samples.y[result.oof_index].astype(np.int8), "probability": result.oof_probability}})
     save_model(config.model_path, saved)
     return replace(result, saved=saved)
+
+
+def embargo_ns(config: MLConfig) -> int:
+    """Return ``[ml.training] embargo_s`` in ns."""
+    return int(config.training.embargo_s * NS_PER_SECOND)
+
+
+def gate_table(config: MLConfig, model_path: str | Path, defer_probability: float) -> dict:
+    """Return the ``[policy.ml_gate]`` table of a gated variant: the model, its probability, ``[ml.gate]``'s limits."""
+    return {"model_path": str(model_path), "defer_probability": defer_probability, **config.gate.model_dump()}
+
+
+def deferral_limits(config: MLConfig) -> DeferralLimits:
+    """Return ``[ml.gate]``'s limits, against which every deferral is checked independently of the gate."""
+    gate = config.gate
+    return DeferralLimits(gate.max_deferral_s, gate.outer_band_multiple, gate.min_liquidation_distance,
+                          gate.max_leverage)
+
+
+def for_family(config: MLConfig, family: Literal["threshold", "whalley_wilmott"]) -> MLConfig:
+    """Return ``config`` whose policies are of ``family`` (``make_policy`` builds that family)."""
+    return config.model_copy(update={"policies": config.policies.model_copy(update={"family": family})})
 
 
 @dataclass(frozen=True)
@@ -326,16 +380,13 @@ def evaluate(config: MLConfig, progress: Callable[[str], None] | None = None,
     say = progress or (lambda _: None)
     saved = load_model(config.model_path, FEATURES)
     test_tasks = build_tasks(config, say)[1] if tasks is None else tasks
-    gate = config.gate
-    limits = DeferralLimits(gate.max_deferral_s, gate.outer_band_multiple, gate.min_liquidation_distance,
-                            gate.max_leverage)
+    limits = deferral_limits(config)
     family = config.policies.family
     static_variants = [(f"{family}-{p:g}", family, p, lambda p=p: make_policy(config, p))
                        for p in config.policies.parameters]
     gated_variants = [
         (f"gated-{family}-{p:g}-p{q:g}", f"gated p>={q:g}", p,
-         lambda p=p, q=q: make_policy(config, p, {"model_path": str(config.model_path), "defer_probability": q,
-                                                  **gate.model_dump()}))
+         lambda p=p, q=q: make_policy(config, p, gate_table(config, config.model_path, q)))
         for q in config.policies.defer_probabilities for p in config.policies.gated_parameters
     ]
     hard = config.hard_limits

@@ -49,6 +49,11 @@ class Samples:
     def __len__(self) -> int:
         return len(self.y)
 
+    def take(self, index: NDArray[np.int64]) -> Samples:
+        """Return the samples at ``index`` (in that order)."""
+        return Samples(self.X[index], self.y[index], self.ts_ns[index], self.label_end_ns[index],
+                       self.gain_usd[index])
+
     @staticmethod
     def concatenate(parts: Sequence[Samples]) -> Samples:
         """Return the samples of ``parts`` together, sorted by time."""
@@ -104,6 +109,20 @@ def gate_samples(task: HedgingTask, policy: Policy, *, horizon_steps: int, risk_
     return Samples(X, labels[known], path.ts_ns[steps][known], label_end[known], gain[known])
 
 
+def known_before(ts_ns: NDArray[np.int64], label_end_ns: NDArray[np.int64], start_ns: int,
+                 embargo_ns: int) -> NDArray[np.int64]:
+    """Return the indices of the samples that may train a model judged from ``start_ns`` on (ns).
+
+    A sample qualifies when it lies before ``start_ns`` and its label is known more
+    than ``embargo_ns`` before it (purged and embargoed).
+
+    >>> ts = np.arange(5, dtype=np.int64) * 10
+    >>> known_before(ts, ts + 15, 40, 5).tolist()
+    [0, 1]
+    """
+    return np.flatnonzero((ts_ns < start_ns) & (label_end_ns < start_ns - embargo_ns))
+
+
 def walk_forward_splits(ts_ns: NDArray[np.int64], label_end_ns: NDArray[np.int64], n_splits: int,
                         embargo_ns: int, first_train_fraction: float = 0.4) -> list[tuple[NDArray[np.int64], NDArray[np.int64]]]:
     """Return (train, test) index pairs of an expanding walk forward, purged and embargoed.
@@ -126,9 +145,7 @@ def walk_forward_splits(ts_ns: NDArray[np.int64], label_end_ns: NDArray[np.int64
     for lo, hi in zip(edges[:-1], edges[1:], strict=True):
         if hi <= lo:
             continue
-        test_start_ns = ts_ns[lo]
-        train = np.flatnonzero((ts_ns < test_start_ns) & (label_end_ns < test_start_ns - embargo_ns))
-        splits.append((train, np.arange(lo, hi)))
+        splits.append((known_before(ts_ns, label_end_ns, int(ts_ns[lo]), embargo_ns), np.arange(lo, hi)))
     return splits
 
 
@@ -190,16 +207,36 @@ def train_gate(samples: Samples, *, model_params: dict | None = None, n_splits: 
         if progress is not None:
             progress(f"fold {number}: train {len(train)}, test {len(test)}, AUC {scores['auc']:.3f}, "
                      f"Brier {scores['brier']:.4f} (base rate {scores['brier_base_rate']:.4f})")
-    model = GateModel(FEATURES, random_state=random_state, **params).fit(samples.X, samples.y)
     index = np.concatenate(oof_index) if oof_index else np.zeros(0, np.int64)
     probability = np.concatenate(oof_probability) if oof_probability else np.zeros(0)
     metrics = _scores(samples.y[index], probability) if len(index) else {}
     metrics = {f"walk_forward_{name}": value for name, value in metrics.items()}
     metrics["folds"] = float(len(folds))
-    saved = SavedModel(
-        model=model, features=FEATURES, training_start_ns=int(samples.ts_ns.min()),
-        training_end_ns=int(samples.label_end_ns.max()), metrics=metrics, versions=library_versions(),
-        settings=dict(settings or {}, random_state=random_state, n_splits=n_splits, embargo_ns=embargo_ns,
-                      **params),
-    )
+    saved = fit_saved_model(samples, model_params=params, random_state=random_state, metrics=metrics,
+                            settings=dict(settings or {}, n_splits=n_splits, embargo_ns=embargo_ns))
     return TrainingResult(saved, folds, index, probability)
+
+
+def fit_saved_model(samples: Samples, *, model_params: dict | None = None, random_state: int = 0,
+                    metrics: dict[str, float] | None = None, settings: dict | None = None) -> SavedModel:
+    """Fit a ``GateModel`` on every sample; return it with its provenance.
+
+    Parameters
+    ----------
+    samples : Samples, time-ordered
+    model_params : dict, ``GateModel`` keyword parameters (``random_state`` aside)
+    random_state : int, the model's seed
+    metrics : dict, recorded with the model (scores measured elsewhere)
+    settings : dict, recorded with the model (label kind, horizon, ...)
+
+    Returns
+    -------
+    SavedModel whose training period runs from the first sample to the last label's end (ns)
+    """
+    params = dict(model_params or {})
+    model = GateModel(FEATURES, random_state=random_state, **params).fit(samples.X, samples.y)
+    return SavedModel(
+        model=model, features=FEATURES, training_start_ns=int(samples.ts_ns.min()),
+        training_end_ns=int(samples.label_end_ns.max()), metrics=dict(metrics or {}), versions=library_versions(),
+        settings=dict(settings or {}, random_state=random_state, **params),
+    )
