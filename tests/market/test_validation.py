@@ -79,8 +79,11 @@ def test_out_of_order_event_is_rejected_and_does_not_move_the_stream() -> None:
     assert validator.check(Trade(NOW, "BTC-PERP", 60_000.0, 1.0, 1), NOW) is None
     late = validator.check(Trade(NOW - 1, "BTC-PERP", 60_000.0, 1.0, 1), NOW)
     assert late is not None and "out of order" in late.reason
-    # Another stream keeps its own order.
+    # Another stream keeps its own order, and so does the stream's book against its trades.
     assert validator.check(Trade(NOW - 1, "ETH-PERP", 3_000.0, 1.0, 1), NOW) is None
+    assert validator.check(TopOfBook(NOW - 1, "BTC-PERP", 59_999.0, 1.0, 60_001.0, 1.0), NOW) is None
+    late_book = validator.check(TopOfBook(NOW - 2, "BTC-PERP", 59_999.0, 1.0, 60_001.0, 1.0), NOW)
+    assert late_book is not None and "before the last BTC-PERP event" in late_book.reason
 
 
 def test_stale_event_is_rejected_naming_its_age_and_limit() -> None:

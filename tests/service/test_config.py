@@ -61,3 +61,39 @@ def test_real_money_on_a_simulated_market_is_refused() -> None:
         "api_secret_env": "S"}}]}
     with pytest.raises(ConfigError, match="deribit with sandbox = false would trade real money on a simulated"):
         parse_service(document)
+
+
+def _on_deribit(document: dict, *, sandbox: bool) -> dict:
+    """Return ``document`` trading on one Deribit account, in real time."""
+    document["service"]["speed"] = 1.0
+    document["exchange"] = {"kind": "ccxt", "ccxt": [{"venue": {
+        "exchange": "deribit", "sandbox": sandbox, "market_ids": ["BTC-PERPETUAL"], "api_key_env": "K",
+        "api_secret_env": "S"}}]}
+    return document
+
+
+def test_real_money_is_traded_on_the_venues_own_market_streamed_with_live() -> None:
+    document = _on_deribit(copy.deepcopy(load_toml(EXAMPLE)), sandbox=False)
+    document.pop("simulation")
+    document["live"] = {"streams": [{"exchange": "deribit", "market_id": "BTC-PERPETUAL", "trades": True}]}
+    spec = parse_service(document)
+    [stream] = spec.file.live.streams
+    assert (stream.book, stream.trades, stream.stream) == (True, True, None)
+    assert spec.document()["market"] == "live" and spec.file.market_source() == "live"
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda d: d.update(simulation=load_toml(EXAMPLE)["simulation"]), "give exactly one market source"),
+    (lambda d: d.update(exchange={"kind": "simulated"}), "[live] market data needs [exchange] kind = 'ccxt'"),
+    (lambda d: d["live"]["streams"][0].update(exchange="okx"), "live.streams: okx has no [[exchange.ccxt]] account"),
+    (lambda d: d["live"]["streams"][0].update(book=False), "stream the book, the trades or both"),
+    (lambda d: d["live"].update(streams=[]), "live.streams"),
+])
+def test_a_bad_live_table_is_refused_naming_the_problem(change, message: str) -> None:  # noqa: ANN001
+    document = _on_deribit(copy.deepcopy(load_toml(EXAMPLE)), sandbox=True)
+    document.pop("simulation")
+    document["live"] = {"streams": [{"exchange": "deribit", "market_id": "BTC-PERPETUAL"}]}
+    change(document)
+    with pytest.raises(ConfigError) as error:
+        parse_service(document, source="service.toml")
+    assert message in str(error.value)

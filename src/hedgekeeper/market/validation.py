@@ -6,7 +6,9 @@ or a ``Rejection`` saying why not:
 - a non-finite number, a non-positive price or vol, a negative size;
 - a crossed top of book or book snapshot (best bid at or above best ask);
 - book levels out of order (bids not strictly decreasing, asks not strictly increasing);
-- an event older than the previous one of its stream (out of order);
+- an event older than the previous one of its stream (out of order): a stream's
+  trades and its book are each in order, not against each other, since venues send
+  them on separate channels whose delays differ by milliseconds;
 - an event, or an oracle round, older than the allowed delay (stale).
 
 A book delta is checked side by side, never for crossing: a venue's diff batches
@@ -163,28 +165,32 @@ class EdgeValidator:
     >>> validator.check(Trade(10, "BTC-PERP", 60_000.0, 0.1, 1), now_ns=10) is None
     True
     >>> validator.check(Trade(9, "BTC-PERP", 60_000.0, 0.1, 1), now_ns=10).reason
-    'out of order: ts_ns 9 is before the last BTC-PERP event at 10'
+    'out of order: ts_ns 9 is before the last BTC-PERP trade at 10'
+    >>> validator.check(TopOfBook(9, "BTC-PERP", 59_999.0, 1.0, 60_001.0, 1.0), now_ns=10) is None
+    True
     """
 
     max_delay_ns: int
     max_oracle_age_ns: int
     rejected: int = 0
-    _last_ts_ns: dict[str, int] = field(default_factory=dict, repr=False)
+    _last_ts_ns: dict[tuple[str, bool], int] = field(default_factory=dict, repr=False)  # (stream, trade?)
 
     def check(self, event: MarketEvent, now_ns: int) -> Rejection | None:
         """Return ``None`` if ``event`` may enter the engine at ``now_ns``, else why not."""
         reason = content_problem(event) or self._timing_problem(event, now_ns)
         if reason is None:
-            self._last_ts_ns[event.stream] = event.ts_ns
+            self._last_ts_ns[event.stream, isinstance(event, Trade)] = event.ts_ns
             return None
         self.rejected += 1
         logger.warning("rejected %s on %s at %d: %s", type(event).__name__, event.stream, event.ts_ns, reason)
         return Rejection(event, reason)
 
     def _timing_problem(self, event: MarketEvent, now_ns: int) -> str | None:
-        last = self._last_ts_ns.get(event.stream)
+        trade = isinstance(event, Trade)
+        last = self._last_ts_ns.get((event.stream, trade))
         if last is not None and event.ts_ns < last:
-            return f"out of order: ts_ns {event.ts_ns} is before the last {event.stream} event at {last}"
+            return (f"out of order: ts_ns {event.ts_ns} is before the last {event.stream} "
+                    f"{'trade' if trade else 'event'} at {last}")
         age_ns = now_ns - event.ts_ns
         if age_ns > self.max_delay_ns:
             return f"stale: {age_ns / NS_PER_SECOND:.3f} s old, limit {self.max_delay_ns / NS_PER_SECOND:.3f} s"

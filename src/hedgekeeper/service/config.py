@@ -13,6 +13,8 @@ source (``[simulation]`` or ``[replay]``), ``[policy]``, ``[hedging]``, ``[fees]
 - ``[exchange]``: the built-in simulated exchange (default) or real exchanges
   through ccxt, with API keys from environment variables or an owner-only key file
   (``ExchangeSettings``);
+- ``[live]``: the market from the real venues' websockets instead of ``[simulation]``
+  or ``[replay]`` (``LiveMarketSettings``);
 - ``[chain]``: the chain with its oracle, pool, vaults and keeper (``ChainSettings``).
 
 Every table is validated on load; a bad field is a ``ConfigError`` naming it.
@@ -37,7 +39,7 @@ from hedgekeeper.market.simulators.config import SimulationConfig
 from hedgekeeper.policy.config import PolicyConfig, load_policy_config
 from hedgekeeper.policy.risk_profile import RiskProfile, load_risk_profile
 from hedgekeeper.portfolio.config import Book, parse_book
-from hedgekeeper.venues.ccxt.config import CcxtVenueConfig
+from hedgekeeper.venues.ccxt.config import CcxtVenueConfig, ExchangeId
 
 _BOOK_KEYS = ("as_of", "instruments", "positions", "balances", "market", "margin", "profile")
 
@@ -147,6 +149,49 @@ class ExchangeSettings(StrictModel):
         return self
 
 
+class LiveStream(StrictModel):
+    """One market's data from a venue's websocket (ccxt.pro), as one of the engine's streams.
+
+    Attributes
+    ----------
+    exchange : the ``[[exchange.ccxt]]`` account whose venue sends it: the stream comes from
+        the same environment (sandbox or real) as that account's orders
+    market_id : the venue's id of the market, e.g. ``BTC-PERPETUAL``
+    stream : the engine's name for it (a hedge instrument's ``book_stream``, an underlying's
+        ``spot_stream``); default our instrument id of the market, ``<market id>.<VENUE>``
+    book : stream the order book (a snapshot each time the venue updates it)
+    trades : stream the public trades
+    """
+
+    exchange: ExchangeId
+    market_id: str = pydantic.Field(min_length=1)
+    stream: str | None = pydantic.Field(None, min_length=1)
+    book: bool = True
+    trades: bool = False
+
+    @pydantic.model_validator(mode="after")
+    def _something(self) -> LiveStream:
+        if not (self.book or self.trades):
+            raise ValueError(f"{self.market_id}: stream the book, the trades or both")
+        return self
+
+
+class LiveMarketSettings(StrictModel):
+    """The ``[live]`` table: the market from real venues, as their websockets send it.
+
+    Events carry the venue's own time; each is handed to the engine as it arrives
+    (``service/live_market.py``).
+
+    Attributes
+    ----------
+    streams : what to stream, at least one
+    reconnect_s : wall-clock seconds before a stream that failed is opened again, > 0
+    """
+
+    streams: list[LiveStream] = pydantic.Field(min_length=1)
+    reconnect_s: float = pydantic.Field(1.0, gt=0.0)
+
+
 class ChainSettings(StrictModel):
     """The ``[chain]`` table: the chain with its oracle, pool, vaults and keeper, run beside the engine.
 
@@ -195,6 +240,7 @@ class ServiceFile(StrictModel):
     api: ApiSettings = ApiSettings()
     simulation: SimulationConfig | None = None
     replay: ReplayConfig | None = None
+    live: LiveMarketSettings | None = None
     policy: dict[str, Any]
     hedging: HedgingConfig
     fees: FeeSchedule
@@ -205,16 +251,30 @@ class ServiceFile(StrictModel):
 
     @pydantic.model_validator(mode="after")
     def _consistent(self) -> ServiceFile:
-        if (self.simulation is None) == (self.replay is None):
-            raise ValueError("give exactly one market source: [simulation] or [replay]")
-        if self.exchange.kind == "ccxt" and self.service.speed != 1.0:
+        if sum(source is not None for source in (self.simulation, self.replay, self.live)) != 1:
+            raise ValueError("give exactly one market source: [simulation], [replay] or [live]")
+        real = self.exchange.kind == "ccxt"
+        if real and self.service.speed != 1.0:
             raise ValueError(f"service.speed must be 1 with real exchanges, got {self.service.speed:g}")
-        live = [a.venue.exchange for a in self.exchange.ccxt if not a.venue.sandbox] if self.exchange.kind == "ccxt" \
-            else []
-        if live:  # the market is the simulation's or the recording's: never price real orders on it
+        if self.live is not None:
+            if not real:
+                raise ValueError("[live] market data needs [exchange] kind = 'ccxt': the simulated exchange "
+                                 "is fed by [simulation] or [replay]")
+            accounts = {account.venue.exchange for account in self.exchange.ccxt}
+            unknown = sorted({s.exchange for s in self.live.streams} - accounts)
+            if unknown:
+                raise ValueError(f"live.streams: {', '.join(unknown)} has no [[exchange.ccxt]] account "
+                                 f"(accounts: {', '.join(sorted(accounts))})")
+        live = [a.venue.exchange for a in self.exchange.ccxt if not a.venue.sandbox] if real else []
+        if live and self.live is None:  # never price real orders on a simulated or recorded market
             raise ValueError(f"exchange.ccxt: {', '.join(live)} with sandbox = false would trade real money on a "
-                             "simulated or replayed market; use the venues' sandboxes")
+                             "simulated or replayed market; stream the venues' own market with [live], or use "
+                             "their sandboxes")
         return self
+
+    def market_source(self) -> str:
+        """Return which market the service runs on: ``simulation``, ``replay`` or ``live``."""
+        return "simulation" if self.simulation is not None else "replay" if self.replay is not None else "live"
 
 
 class ServiceSpec(pydantic.BaseModel):
@@ -235,7 +295,7 @@ class ServiceSpec(pydantic.BaseModel):
     def document(self) -> dict[str, Any]:
         """Return the configuration as stored with each version: no secret, only where secrets come from."""
         return {"source": self.source, **self.file.model_dump(mode="json", exclude={"simulation"}),
-                "market": "simulation" if self.file.simulation is not None else "replay"}
+                "market": self.file.market_source()}
 
 
 def parse_service(document: Mapping[str, Any], *, source: str = "") -> ServiceSpec:

@@ -50,6 +50,7 @@ from hedgekeeper.service.components import ServiceComponent, chain_components
 from hedgekeeper.service.config import ServiceSpec
 from hedgekeeper.service.controls import Command
 from hedgekeeper.service.credentials import venue_environment
+from hedgekeeper.service.live_market import LiveMarket, open_live_market
 from hedgekeeper.service.market_feed import PacedEvents, shifted, source_events, split_at
 from hedgekeeper.service.metrics import ServiceMetrics
 from hedgekeeper.service.order_journal import OrderJournal, PersistedVenue
@@ -77,12 +78,16 @@ class Service:
     record_latencies : keep every event's loop time, ns (the benchmark)
     components : more parts started with the service (``components.py``); default: the
         ``[chain]`` table's (none while it is disabled)
+    ccxt_venue : makes a real venue from its ``CcxtVenueConfig`` and an environment; default
+        ``create_ccxt_venue`` (another: the same venue behind a gateway, or a recorded one)
     """
 
     def __init__(self, spec: ServiceSpec, *, database_url: str | None = None,
                  environment: dict[str, str] | None = None, record_latencies: bool = False,
-                 components: Sequence[ServiceComponent] | None = None) -> None:
+                 components: Sequence[ServiceComponent] | None = None,
+                 ccxt_venue: Callable[..., Any] | None = None) -> None:
         self.spec = spec
+        self._ccxt_venue = ccxt_venue or _create_ccxt_venue
         self.components = list(chain_components(spec) if components is None else components)
         self.settings = spec.file.service
         self.database_url = database_url or self.settings.database_url
@@ -111,6 +116,8 @@ class Service:
         self._published_events = 0
         self._published_rejected = 0
         self._started: list[ServiceComponent] = []
+        self.market: SimulatedMarketVenues | None = None
+        self.live_market: LiveMarket | None = None
 
     # ------------------------------------------------------------------ start
 
@@ -138,8 +145,7 @@ class Service:
                     logger.exception("stopping %s: %s", component.name, error)
             if hasattr(self, "writer"):
                 self.writer.close()
-            if getattr(self, "market", None) is not None:
-                self.market.close()  # type: ignore[union-attr]
+            self._close_markets()
             if hasattr(self, "store"):
                 self.store.close()
             raise
@@ -151,30 +157,30 @@ class Service:
         runs = self.store.runs()
         system = WallClock()
         wall_ns = system.now_ns()
-        events, source_start_ns = source_events(spec.file)
         real = spec.file.exchange.kind == "ccxt"
-        if real:  # the market is moved to the present, once, at the first start
-            first_engine_ns = runs[0].started_engine_ns if runs else wall_ns
-            self._offset_ns = first_engine_ns - source_start_ns
-            resume_ns = wall_ns
-            events = (shifted(event, self._offset_ns) for event in events)
+        if spec.file.live is not None:  # the venues' own market, as it comes
+            self._offset_ns, resume_ns, events = 0, wall_ns, iter(())
         else:
-            self._offset_ns = 0
-            down_ns = 0 if not runs else min(max(wall_ns - runs[-1].heartbeat_wall_ns, 0) * settings.speed,
-                                             settings.max_catch_up_s * NS_PER_SECOND)
-            resume_ns = source_start_ns if not runs else runs[-1].heartbeat_engine_ns + int(down_ns)
+            events, source_start_ns = source_events(spec.file)
+            if real:  # the market is moved to the present, once, at the first start
+                first_engine_ns = runs[0].started_engine_ns if runs else wall_ns
+                self._offset_ns = first_engine_ns - source_start_ns
+                resume_ns = wall_ns
+                events = (shifted(event, self._offset_ns) for event in events)
+            else:
+                self._offset_ns = 0
+                down_ns = 0 if not runs else min(max(wall_ns - runs[-1].heartbeat_wall_ns, 0) * settings.speed,
+                                                 settings.max_catch_up_s * NS_PER_SECOND)
+                resume_ns = source_start_ns if not runs else runs[-1].heartbeat_engine_ns + int(down_ns)
         self.first_start = not runs
         split = split_at(events, resume_ns)
-        self.market: SimulatedMarketVenues | None = None
         raw_venues: dict[str, Any] = {}
         if real:
-            from hedgekeeper.venues.ccxt.venue import create_ccxt_venue
-
             for _ in split.before():
                 pass
             for account in spec.file.exchange.ccxt:
-                venue = create_ccxt_venue(account.venue, venue_environment(account.venue, account.key_file,
-                                                                           self.environment))
+                venue = self._ccxt_venue(account.venue, venue_environment(account.venue, account.key_file,
+                                                                          self.environment))
                 raw_venues[venue.name] = venue
         elif exchange_traded(spec):
             simulated = spec.file.exchange.simulated
@@ -191,6 +197,12 @@ class Service:
             self._started.append(component)
 
         self.clock = WallClock() if real else WallClock(start_ns=resume_ns, speed=settings.speed)
+        if spec.file.live is not None:
+            self.live_market = open_live_market(spec, self._ccxt_venue, self.environment, self._wake)
+            self._source: PacedEvents | LiveMarket = self.live_market
+        else:
+            self._source = PacedEvents(self._live, self.clock, settings.speed if self._offset_ns == 0 else 1.0,
+                                       self._wake)
         engine_ns = self.clock.now_ns()
         prefix = f"hk{wall_ns:x}"
         with self.store.transaction() as connection:
@@ -275,8 +287,6 @@ class Service:
             self._recover()
             self.status = "running"
             self._publish()
-            paced = PacedEvents(self._live, self.clock, self.settings.speed if self._offset_ns == 0 else 1.0,
-                                self._wake)
             step_ns = int(self.settings.snapshot_interval_s * self.settings.speed * NS_PER_SECOND)
             beat_ns = int(self.settings.heartbeat_s * self.settings.speed * NS_PER_SECOND)
             next_snapshot = next_beat = self.clock.now_ns()
@@ -284,7 +294,7 @@ class Service:
                 if not self._commands.empty():
                     self._drain_commands()
                 try:
-                    event = paced.next()
+                    event = self._source.next()
                 except StopIteration:
                     logger.info("the market source has ended")
                     break
@@ -627,10 +637,16 @@ class Service:
                     logger.exception("stopping %s: %s", component.name, error)
             if hasattr(self, "writer"):
                 self.writer.close()
-            if getattr(self, "market", None) is not None:
-                self.market.close()  # type: ignore[union-attr]
+            self._close_markets()
             self.status = "stopped"
             self._publish()
+
+    def _close_markets(self) -> None:
+        """Close the simulated exchanges' market and the live streams, whichever are open."""
+        if self.market is not None:
+            self.market.close()
+        if self.live_market is not None:
+            self.live_market.close()
 
     # -------------------------------------------------------------- snapshot
 
@@ -687,8 +703,15 @@ class Service:
             counters={"events_processed": events, "events_rejected": rejected, "quiet_ticks": engine.quiet_ticks,
                       "decisions": self._counts["decisions"], "fills": self._counts["fills"]},
             hedging=list(engine.hedging_underlyings()), recovery=dict(self._recovery), sequence=self._sequence,
-            components={c.name: c.view() for c in self.components if callable(getattr(c, "view", None))},
+            components={c.name: c.view() for c in self.components if callable(getattr(c, "view", None))}
+            | ({} if self.live_market is None else {"live_market": self.live_market.view()}),
         )
+
+
+def _create_ccxt_venue(config: Any, environment: dict[str, str]) -> Any:
+    from hedgekeeper.venues.ccxt.venue import create_ccxt_venue  # ccxt only when a real venue is asked for
+
+    return create_ccxt_venue(config, environment)
 
 
 def vars_of(record: Any) -> dict[str, Any]:

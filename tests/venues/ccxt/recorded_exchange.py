@@ -18,7 +18,9 @@ import json
 import socket
 import ssl
 import tempfile
-from collections.abc import Awaitable, Callable, Mapping
+import threading
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -163,6 +165,12 @@ class RecordedExchange:
             await asyncio.sleep(reply.delay_s)
         return web.json_response(reply.payload, status=reply.status)
 
+    @property
+    def port(self) -> int:
+        """Return the port it listens on, on 127.0.0.1 (once entered)."""
+        assert self._runner is not None, "enter the exchange first"
+        return self._runner.addresses[0][1]
+
     async def __aenter__(self) -> RecordedExchange:
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self._handle)
@@ -179,3 +187,23 @@ class RecordedExchange:
             await self.session.close()
         if self._runner is not None:
             await self._runner.cleanup()
+
+
+@contextmanager
+def serving(exchange: RecordedExchange) -> Iterator[RecordedExchange]:
+    """Serve ``exchange`` from an event loop on a thread of its own, for code that runs its own loops.
+
+    Such code cannot share ``exchange.session`` (a session belongs to its loop): point ccxt
+    at ``https://127.0.0.1:<port>`` instead, with ``verify`` off for the self-signed certificate.
+    """
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="recorded-exchange", daemon=True)
+    thread.start()
+    try:
+        asyncio.run_coroutine_threadsafe(exchange.__aenter__(), loop).result(10)
+        yield exchange
+    finally:
+        asyncio.run_coroutine_threadsafe(exchange.__aexit__(None, None, None), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()

@@ -8,9 +8,13 @@ keyed on method and path, for ``RecordedExchange``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from venues.ccxt.recorded_exchange import Call, Handler, Reply, fixture, static
 
 DERIBIT_API = "/api/v2/"
+DERIBIT_WS = "/ws/api/v2"
 BINANCE_ORDER = "/fapi/v1/order"
 OKX_API = "/api/v5/"
 BYBIT_API = "/v5/"
@@ -60,6 +64,21 @@ class RecordedDeribit:
             ("GET", DERIBIT_API + "private/get_positions"): static("deribit", "get_positions"),
             ("GET", DERIBIT_API + "private/get_account_summaries"): static("deribit", "get_account_summaries"),
         }
+
+
+def deribit_websocket(message: Mapping[str, Any]) -> list[Any]:
+    """Answer a JSON-RPC request; a subscription is confirmed, then its recorded notifications follow."""
+    reply = {"jsonrpc": "2.0", "id": message.get("id"), "usIn": 0, "usOut": 0, "usDiff": 0, "testnet": False}
+    if message.get("method") != "public/subscribe":
+        return [reply | {"result": "ok"}]
+    channels = list(message["params"]["channels"])
+    notifications = []
+    for channel in channels:
+        if channel.startswith("book."):
+            notifications += [fixture("deribit", "ws_book_snapshot"), fixture("deribit", "ws_book_change")]
+        elif channel.startswith("trades."):
+            notifications.append(fixture("deribit", "ws_trades"))
+    return [reply | {"result": channels}, *notifications]
 
 
 def binance_error(name: str, status: int = 400) -> Reply:

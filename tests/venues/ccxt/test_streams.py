@@ -10,12 +10,11 @@ amounts are USD of face, so a level of 50,000 USD at 104,000 USD per BTC is
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
 from typing import Any
 
 import pytest
-from venues.ccxt.recorded_exchange import RecordedExchange, fixture
-from venues.ccxt.recorded_venues import RecordedDeribit
+from venues.ccxt.recorded_exchange import RecordedExchange
+from venues.ccxt.recorded_venues import DERIBIT_WS, RecordedDeribit, deribit_websocket
 from venues.ccxt.venue_builders import ENVIRONMENT, config_for
 
 from hedgekeeper.market.events import BookUpdate, Trade
@@ -27,26 +26,8 @@ PERPETUAL = "BTC-PERPETUAL.DERIBIT"
 def flat(levels: Any) -> list[float]:
     """Return ``((price, size), ...)`` as one list, for ``pytest.approx``."""
     return [number for level in levels for number in level]
-WS_PATH = "/ws/api/v2"
-
-
-def deribit_websocket(message: Mapping[str, Any]) -> list[Any]:
-    """Answer a JSON-RPC request; a subscription is confirmed, then its recorded notifications follow."""
-    reply = {"jsonrpc": "2.0", "id": message.get("id"), "usIn": 0, "usOut": 0, "usDiff": 0, "testnet": False}
-    if message.get("method") != "public/subscribe":
-        return [reply | {"result": "ok"}]
-    channels = list(message["params"]["channels"])
-    notifications = []
-    for channel in channels:
-        if channel.startswith("book."):
-            notifications += [fixture("deribit", "ws_book_snapshot"), fixture("deribit", "ws_book_change")]
-        elif channel.startswith("trades."):
-            notifications.append(fixture("deribit", "ws_trades"))
-    return [reply | {"result": channels}, *notifications]
-
-
 async def _collect(stream_of: str, count: int) -> tuple[RecordedExchange, list[Any]]:
-    async with RecordedExchange(RecordedDeribit().routes(), {WS_PATH: deribit_websocket}) as exchange:
+    async with RecordedExchange(RecordedDeribit().routes(), {DERIBIT_WS: deribit_websocket}) as exchange:
         venue = create_ccxt_venue(config_for("deribit", ["BTC-PERPETUAL"]), ENVIRONMENT, exchange.session)
         try:
             stream = venue.book_stream(PERPETUAL) if stream_of == "book" else venue.trade_stream(PERPETUAL)

@@ -35,7 +35,8 @@ TRANSIENT = (ccxt.NetworkError,)
 
 
 def build_exchange(
-    config: CcxtVenueConfig, credentials: Credentials, session: aiohttp.ClientSession | None = None
+    config: CcxtVenueConfig, credentials: Credentials, session: aiohttp.ClientSession | None = None,
+    settings: Mapping[str, Any] | None = None,
 ) -> ccxt.async_support.Exchange:
     """Return the ccxt exchange ``config`` describes, not yet connected.
 
@@ -45,6 +46,9 @@ def build_exchange(
     credentials : its API key, secret and (OKX) passphrase
     session : an HTTP session to send the requests through (a proxy, a recorded
         venue); default: ccxt opens and closes its own. The caller closes its session.
+    settings : more of ccxt's constructor settings, merged over ours by ccxt: another
+        ``hostname`` or ``urls`` (a gateway, a recorded venue), ``verify``; a session ccxt
+        opens itself belongs to the event loop it is first used on
 
     Notes
     -----
@@ -54,7 +58,7 @@ def build_exchange(
     (``enable_demo_trading(True)``, demo-fapi.binance.com).
     """
     dialect = dialect_of(config.exchange)
-    settings: dict[str, Any] = {
+    ours: dict[str, Any] = {
         "apiKey": credentials.api_key,
         "secret": credentials.secret,
         "timeout": round(config.request_timeout_s * 1000),
@@ -62,11 +66,11 @@ def build_exchange(
         "options": {key: copy.deepcopy(value) for key, value in dialect.ccxt_options.items()},
     }
     if credentials.password is not None:
-        settings["password"] = credentials.password
+        ours["password"] = credentials.password
     if session is not None:
-        settings["session"] = session
+        ours["session"] = session
     # ccxt.pro's class is the REST exchange plus its websocket streams (watch_order_book, watch_trades).
-    exchange: ccxt.async_support.Exchange = getattr(ccxt.pro, config.exchange)(settings)
+    exchange: ccxt.async_support.Exchange = getattr(ccxt.pro, config.exchange)({**ours, **(settings or {})})
     if session is not None:
         exchange.timeout_on_exit = 0  # ccxt's pause lets its own TLS session close; the owner closes this one
     if config.sandbox:

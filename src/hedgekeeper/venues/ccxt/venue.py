@@ -62,7 +62,7 @@ Market = Mapping[str, Any]
 
 def create_ccxt_venue(
     config: CcxtVenueConfig, environment: dict[str, str] | None = None,
-    session: aiohttp.ClientSession | None = None,
+    session: aiohttp.ClientSession | None = None, settings: Mapping[str, Any] | None = None,
 ) -> CcxtVenue:
     """Return the venue ``config`` describes, credentials read from ``environment`` (default ``os.environ``).
 
@@ -71,13 +71,14 @@ def create_ccxt_venue(
     config : the venue's configuration
     environment : where the variables named by ``config`` are read
     session : an HTTP session to send requests through (see ``build_exchange``)
+    settings : more ccxt settings (see ``build_exchange``)
 
     Raises
     ------
     ConfigError
         If a credential variable is unset.
     """
-    exchange = build_exchange(config, read_credentials(config, environment), session)
+    exchange = build_exchange(config, read_credentials(config, environment), session, settings)
     return CcxtVenue(CcxtClient(exchange, config), dialect_of(config.exchange))
 
 

@@ -1,0 +1,252 @@
+"""The live market: the venues' books and trades from their websockets, handed to the engine's thread as they come.
+
+``LiveMarket`` runs one asyncio event loop on its own thread. Each configured
+stream (``[live]``, ``LiveStream``) is a task that reads the venue's book or trade
+stream (``CcxtVenue.book_stream`` / ``trade_stream``, ccxt.pro), names each event
+as the engine knows the stream, and puts it on a queue. The engine's thread takes
+the events with ``next``, the same call as ``PacedEvents.next`` for a simulated or
+recorded market: an event, or None when none came within half a second (or a
+command woke it), so the loop stays free to answer commands and stop.
+
+A stream that fails is logged and opened again ``reconnect_s`` later (the venue's
+ccxt client already retried what failed in transit); one the venue cannot serve
+(an unknown market: ``ConfigError``) is logged and left closed. When every stream
+has ended the market ends, as a recorded one does. Events keep the venue's own
+time; the engine's validator judges their age and order per stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import queue
+import threading
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from hedgekeeper.errors import ConfigError, HedgekeeperError
+from hedgekeeper.market.events import MarketEvent
+
+logger = logging.getLogger(__name__)
+
+WAIT_S = 0.5
+
+
+class StreamingVenue(Protocol):
+    """What the live market needs of a venue: its streams and a way to close it (``CcxtVenue``)."""
+
+    name: str
+
+    async def instruments(self) -> Sequence[Any]:
+        """Return the venue's configured markets (loading them checks they exist)."""
+        ...
+
+    def book_stream(self, instrument_id: str) -> AsyncIterator[Any]:
+        """Yield the instrument's book as the venue updates it."""
+        ...
+
+    def trade_stream(self, instrument_id: str) -> AsyncIterator[Any]:
+        """Yield the instrument's public trades."""
+        ...
+
+    async def close(self) -> None:
+        """Close the venue's connections."""
+        ...
+
+
+@dataclass(frozen=True)
+class StreamSpec:
+    """One stream to read: from which venue, which instrument, book or trades, and the engine's name for it."""
+
+    venue: str
+    instrument_id: str
+    kind: str  # "book" or "trades"
+    stream: str
+
+
+@dataclass
+class StreamState:
+    """What one stream has done so far, for the dashboard and the logs."""
+
+    events: int = 0
+    last_ts_ns: int | None = None
+    restarts: int = 0
+    error: str = ""
+    open: bool = True
+
+
+_END = object()
+
+
+class LiveMarket:
+    """Read the venues' streams on a thread of their own; hand their events out in arrival order.
+
+    Parameters
+    ----------
+    venues : the streaming venues by name (not the ones orders go through: a ccxt session
+        belongs to the event loop it runs on)
+    streams : what to read
+    wake : set whenever an event arrives (and by whoever else wants the reader awake)
+    reconnect_s : wall-clock seconds before a failed stream is opened again
+    """
+
+    def __init__(self, venues: Mapping[str, StreamingVenue], streams: Sequence[StreamSpec], wake: threading.Event,
+                 reconnect_s: float = 1.0) -> None:
+        self._venues = dict(venues)
+        self._streams = list(streams)
+        self._wake = wake
+        self._reconnect_s = reconnect_s
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="live-market", daemon=True)
+        self._tasks: list[asyncio.Task[None]] = []
+        self._watcher: asyncio.Task[None] | None = None
+        self.states = {spec: StreamState() for spec in self._streams}
+
+    def start(self, timeout_s: float = 120.0) -> None:
+        """Load every venue's markets, then open every stream.
+
+        Raises
+        ------
+        ConfigError
+            If a venue lists no market of that id.
+        VenueUnavailable
+            If a venue could not be reached.
+        """
+        self._thread.start()
+        try:
+            asyncio.run_coroutine_threadsafe(self._open_all(), self._loop).result(timeout_s)
+        except BaseException:
+            self.close()
+            raise
+
+    async def _open_all(self) -> None:
+        for venue in self._venues.values():
+            await venue.instruments()
+        self._tasks = [asyncio.create_task(self._pump(spec), name=f"{spec.stream} {spec.kind}")
+                       for spec in self._streams]
+        self._watcher = asyncio.create_task(self._watch_ends())
+
+    async def _watch_ends(self) -> None:
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._queue.put(_END)
+        self._wake.set()
+
+    def _opener(self, spec: StreamSpec) -> Callable[[], AsyncIterator[Any]]:
+        venue = self._venues[spec.venue]
+        return (lambda: venue.book_stream(spec.instrument_id)) if spec.kind == "book" else \
+            (lambda: venue.trade_stream(spec.instrument_id))
+
+    async def _pump(self, spec: StreamSpec) -> None:
+        state, opener = self.states[spec], self._opener(spec)
+        while True:
+            try:
+                async for event in opener():
+                    if event.stream != spec.stream:
+                        event = dataclasses.replace(event, stream=spec.stream)
+                    state.events += 1
+                    state.last_ts_ns = event.ts_ns
+                    self._queue.put(event)
+                    self._wake.set()
+                state.error = "the venue ended the stream"
+            except ConfigError as error:
+                state.error, state.open = str(error), False
+                logger.error("%s %s from %s: %s; the stream stays closed", spec.stream, spec.kind, spec.venue,
+                             error)
+                return
+            except (HedgekeeperError, OSError) as error:
+                state.error = str(error)
+                logger.warning("%s %s from %s failed: %s; opened again in %g s", spec.stream, spec.kind,
+                               spec.venue, error, self._reconnect_s)
+            except Exception as error:  # noqa: BLE001 - a venue's surprise must not end the market
+                state.error = f"{type(error).__name__}: {error}"
+                logger.exception("%s %s from %s failed; opened again in %g s", spec.stream, spec.kind, spec.venue,
+                                 self._reconnect_s)
+            state.restarts += 1
+            await asyncio.sleep(self._reconnect_s)
+
+    def next(self) -> MarketEvent | None:
+        """Return the next event, or None if none arrived within half a second or the reader was woken.
+
+        Raises
+        ------
+        StopIteration
+            When every stream has ended.
+        """
+        try:
+            event = self._queue.get_nowait()
+        except queue.Empty:
+            self._wake.wait(WAIT_S)
+            self._wake.clear()  # an event put after this is still in the queue below
+            try:
+                event = self._queue.get_nowait()
+            except queue.Empty:
+                return None
+        if event is _END:
+            self._queue.put(_END)  # ended for good: every later call says so too
+            raise StopIteration
+        return event
+
+    def view(self) -> dict[str, Any]:
+        """Return each stream's state: events so far, the last one's venue time, restarts, the last error."""
+        return {f"{spec.stream} {spec.kind}": dataclasses.asdict(state) | {"venue": spec.venue}
+                for spec, state in self.states.items()}
+
+    def close(self, timeout_s: float = 10.0) -> None:
+        """Stop every stream, close the venues and end the thread."""
+        if not self._thread.is_alive():
+            return
+
+        async def stop() -> None:
+            for task in self._tasks:
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+            for venue in self._venues.values():
+                try:
+                    await venue.close()
+                except Exception as error:  # noqa: BLE001 - every venue gets its close
+                    logger.warning("closing %s: %s", venue.name, error)
+
+        try:
+            asyncio.run_coroutine_threadsafe(stop(), self._loop).result(timeout_s)
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout_s)
+            if not self._thread.is_alive():
+                self._loop.close()
+
+
+def open_live_market(spec: Any, ccxt_venue: Callable[..., StreamingVenue], environment: Mapping[str, str] | None,
+                     wake: threading.Event) -> LiveMarket:
+    """Return the ``[live]`` table's market, started: one streaming venue per exchange named.
+
+    Parameters
+    ----------
+    spec : the service's ``ServiceSpec``, with a ``[live]`` table
+    ccxt_venue : makes a venue from a ``CcxtVenueConfig`` and an environment (``create_ccxt_venue``)
+    environment : where the accounts' credentials are read (default ``os.environ``)
+    wake : the engine thread's wake-up event
+    """
+    from hedgekeeper.service.credentials import venue_environment
+    from hedgekeeper.venues.ccxt.dialects import dialect_of
+    from hedgekeeper.venues.ccxt.parsing import instrument_id_of
+
+    live = spec.file.live
+    accounts = {account.venue.exchange: account for account in spec.file.exchange.ccxt}
+    venues: dict[str, StreamingVenue] = {}
+    streams = []
+    for exchange in dict.fromkeys(stream.exchange for stream in live.streams):
+        account = accounts[exchange]
+        market_ids = tuple(dict.fromkeys(s.market_id for s in live.streams if s.exchange == exchange))
+        config = account.venue.model_copy(update={"market_ids": market_ids})
+        venues[exchange] = ccxt_venue(config, venue_environment(account.venue, account.key_file, environment))
+    for stream in live.streams:
+        instrument_id = instrument_id_of(stream.market_id, dialect_of(stream.exchange))
+        for kind in ("book", "trades"):
+            if getattr(stream, kind):
+                streams.append(StreamSpec(stream.exchange, instrument_id, kind, stream.stream or instrument_id))
+    market = LiveMarket(venues, streams, wake, live.reconnect_s)
+    market.start()
+    return market

@@ -1,0 +1,281 @@
+"""The live market: venues' streams handed to the engine's thread, and the service run on them end to end.
+
+The unit tests drive ``LiveMarket`` with in-memory streaming venues (the protocol's
+four methods). The end-to-end test runs the whole service with ``[live]`` and a
+real-venue account against Deribit's recorded REST answers and websocket frames
+(``tests/venues/ccxt``), through ccxt's own code: the book the websocket sends
+becomes the engine's, the engine decides on it, and the hedge reaches the venue as
+an order priced off that book.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import datetime as dt
+import json
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from service.service_builders import service_document
+from venues.ccxt.recorded_exchange import Call, RecordedExchange, Reply, fixture, serving, static
+from venues.ccxt.recorded_venues import DERIBIT_API, DERIBIT_WS, deribit_websocket
+from venues.ccxt.venue_builders import ENVIRONMENT
+
+from hedgekeeper.engine.persistence.store import Store
+from hedgekeeper.errors import ConfigError, VenueUnavailable
+from hedgekeeper.market.events import BookUpdate, Trade
+from hedgekeeper.service.config import parse_service
+from hedgekeeper.service.live_market import LiveMarket, StreamSpec
+from hedgekeeper.service.runtime import Service
+from hedgekeeper.venues.ccxt.venue import create_ccxt_venue
+
+PERPETUAL = "BTC-PERPETUAL.DERIBIT"
+
+
+def wait_for(condition: Callable[[], bool], timeout_s: float = 30.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+        time.sleep(0.02)
+
+
+class ScriptedVenue:
+    """A streaming venue whose streams play scripts: each opening of a stream takes the next script.
+
+    A script is a list of events and exceptions, played in order with a little pause; a
+    stream with no script left waits until it is cancelled.
+    """
+
+    def __init__(self, name: str, scripts: dict[tuple[str, str], list[list[Any]]],
+                 unknown: ConfigError | None = None) -> None:
+        self.name = name
+        self.scripts = scripts
+        self.unknown = unknown
+        self.opened: list[tuple[str, str]] = []
+        self.closed = False
+
+    async def instruments(self) -> list[Any]:
+        if self.unknown is not None:
+            raise self.unknown
+        return []
+
+    async def _play(self, key: tuple[str, str]) -> AsyncIterator[Any]:
+        self.opened.append(key)
+        scripts = self.scripts.get(key, [])
+        if not scripts:
+            await asyncio.Event().wait()
+        for item in scripts.pop(0):
+            await asyncio.sleep(0.001)
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+        await asyncio.Event().wait()
+
+    def book_stream(self, instrument_id: str) -> AsyncIterator[Any]:
+        return self._play((instrument_id, "book"))
+
+    def trade_stream(self, instrument_id: str) -> AsyncIterator[Any]:
+        return self._play((instrument_id, "trades"))
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+def book(ts_ns: int, bid: float, ask: float, stream: str = PERPETUAL) -> BookUpdate:
+    return BookUpdate(ts_ns, stream, ((bid, 1.0),), ((ask, 1.0),), True)
+
+
+def drain(market: LiveMarket, count: int, timeout_s: float = 10.0) -> list[Any]:
+    events: list[Any] = []
+    deadline = time.monotonic() + timeout_s
+    while len(events) < count and time.monotonic() < deadline:
+        event = market.next()
+        if event is not None:
+            events.append(event)
+    return events
+
+
+def test_events_are_named_as_the_engine_knows_the_stream_and_handed_out_as_they_come() -> None:
+    venue = ScriptedVenue("deribit", {
+        (PERPETUAL, "book"): [[book(1, 100.0, 101.0), book(2, 100.5, 101.5)]],
+        (PERPETUAL, "trades"): [[Trade(3, PERPETUAL, 101.0, 0.5, 1)]],
+    })
+    wake = threading.Event()
+    market = LiveMarket({"deribit": venue}, [StreamSpec("deribit", PERPETUAL, "book", "BTC"),
+                                             StreamSpec("deribit", PERPETUAL, "trades", PERPETUAL)], wake)
+    market.start()
+    try:
+        events = drain(market, 3)
+        assert sorted((type(e).__name__, e.stream, e.ts_ns) for e in events) == [
+            ("BookUpdate", "BTC", 1), ("BookUpdate", "BTC", 2), ("Trade", PERPETUAL, 3)]
+        assert [e.ts_ns for e in events if isinstance(e, BookUpdate)] == [1, 2]  # a stream keeps its order
+        started = time.monotonic()
+        assert market.next() is None  # nothing more: it answers after at most half a second
+        assert time.monotonic() - started < 2.0
+        view = market.view()
+        assert view["BTC book"]["events"] == 2 and view["BTC book"]["last_ts_ns"] == 2
+        assert view[f"{PERPETUAL} trades"]["events"] == 1
+    finally:
+        market.close()
+    assert venue.closed
+
+
+def test_a_failed_stream_is_opened_again_and_an_unknown_market_stays_closed_until_the_market_ends() -> None:
+    venue = ScriptedVenue("deribit", {
+        (PERPETUAL, "book"): [[book(1, 100.0, 101.0), VenueUnavailable("socket closed")],
+                              [book(2, 100.5, 101.5), ConfigError("deribit lists no market BTC-PERPETUAL")]],
+    })
+    market = LiveMarket({"deribit": venue}, [StreamSpec("deribit", PERPETUAL, "book", PERPETUAL)],
+                        threading.Event(), reconnect_s=0.05)
+    market.start()
+    try:
+        assert [e.ts_ns for e in drain(market, 2)] == [1, 2]
+        with pytest.raises(StopIteration):  # the only stream is closed for good: the market has ended
+            deadline = time.monotonic() + 10.0
+            while time.monotonic() < deadline:
+                market.next()
+        with pytest.raises(StopIteration):
+            market.next()
+        state = market.view()[f"{PERPETUAL} book"]
+        assert state["restarts"] == 1 and not state["open"] and "lists no market" in state["error"]
+        assert venue.opened == [(PERPETUAL, "book"), (PERPETUAL, "book")]
+    finally:
+        market.close()
+
+
+def test_a_venue_that_lists_no_such_market_stops_the_start() -> None:
+    venue = ScriptedVenue("deribit", {}, unknown=ConfigError("deribit lists no market BTC-NOPE (market_ids)"))
+    market = LiveMarket({"deribit": venue}, [StreamSpec("deribit", "BTC-NOPE.DERIBIT", "book", "BTC")],
+                        threading.Event())
+    with pytest.raises(ConfigError, match="lists no market BTC-NOPE"):
+        market.start()
+    assert venue.closed
+
+
+# ----------------------------------------------------------------- the service on Deribit's recorded market
+
+
+class LiveDeribit:
+    """Deribit's recorded answers for an account that starts flat: orders are echoed back as IOC children.
+
+    An order is answered as the venue answers an immediate-or-cancel order that found
+    nothing at its price: cancelled, unfilled, with what was sent (label, amount, price).
+    """
+
+    def __init__(self) -> None:
+        self.orders: dict[str, dict[str, Any]] = {}
+
+    def order(self, call: Call) -> Reply:
+        recorded = copy.deepcopy(fixture("deribit", "buy"))
+        order = recorded["result"]["order"]
+        order.update(label=call.params["label"], amount=float(call.params["amount"]),
+                     price=float(call.params["price"]), direction=call.path.rsplit("/", 1)[1],
+                     time_in_force=call.params.get("time_in_force", "good_til_cancelled"),
+                     order_state="cancelled", order_id=str(31_523_568_200 + len(self.orders)))
+        self.orders[order["label"]] = order
+        return Reply(recorded)
+
+    def by_label(self, call: Call) -> Reply:
+        known = self.orders.get(call.params["label"])
+        answer = fixture("deribit", "get_order_state_by_label_none")
+        answer["result"] = [] if known is None else [known]
+        return Reply(answer)
+
+    def routes(self) -> dict[tuple[str, str], Any]:
+        none = {"jsonrpc": "2.0", "result": [], "usIn": 0, "usOut": 0, "usDiff": 0, "testnet": False}
+        return {
+            ("GET", DERIBIT_API + "public/get_currencies"): static("deribit", "get_currencies"),
+            ("GET", DERIBIT_API + "public/get_instruments"): static("deribit", "get_instruments"),
+            ("GET", DERIBIT_API + "private/buy"): self.order,
+            ("GET", DERIBIT_API + "private/sell"): self.order,
+            ("GET", DERIBIT_API + "private/get_order_state_by_label"): self.by_label,
+            ("GET", DERIBIT_API + "private/get_open_orders_by_instrument"):
+                static("deribit", "get_open_orders_by_instrument_none"),
+            **{("GET", DERIBIT_API + path): static("deribit", "get_user_trades_by_instrument_and_time_none")
+               for path in ("private/get_user_trades_by_instrument", "private/get_user_trades_by_instrument_and_time")},
+            ("GET", DERIBIT_API + "private/get_positions"): lambda call: Reply(none),
+            ("GET", DERIBIT_API + "private/get_account_summaries"): static("deribit", "get_account_summaries"),
+        }
+
+
+def live_document(folder: Path) -> dict[str, Any]:
+    """Return the example service made to hedge a short Deribit call with the perpetual, on Deribit's market."""
+    document = service_document(folder, speed=1.0, width=0.5, slices=1)
+    del document["simulation"]
+    document["live"] = {"streams": [{"exchange": "deribit", "market_id": "BTC-PERPETUAL", "trades": True}],
+                        "reconnect_s": 0.2}
+    document["instruments"][0] = {
+        "id": PERPETUAL, "venue": "deribit", "kind": "perpetual", "settlement": "inverse", "underlying": "BTC",
+        "settlement_currency": "BTC", "contract_size": "10", "tick_size": "0.5", "lot_size": "1", "min_size": "1"}
+    document["instruments"][1]["expiry"] = dt.datetime.now(dt.UTC) + dt.timedelta(days=180)  # alive today
+    document["balances"] = [{"venue": "deribit", "currency": "BTC", "amount": "2"},  # coin: 2 of delta
+                            {"venue": "deribit", "currency": "USDC", "amount": "1500000"}]
+    document["hedging"]["underlyings"]["BTC"] = {"spot_stream": PERPETUAL, "instruments": [{"instrument_id": PERPETUAL}]}
+    document["fees"]["venues"] = {"deribit": {"taker": 0.0005, "maker": 0.0}}
+    document["engine"]["max_event_delay_s"] = 1e9  # the recorded frames are from June 2025
+    document["api"]["enabled"] = False
+    document["exchange"] = {"kind": "ccxt", "ccxt": [{"venue": {
+        "exchange": "deribit", "sandbox": False, "market_ids": ["BTC-PERPETUAL"], "api_key_env": "HK_TEST_KEY",
+        "api_secret_env": "HK_TEST_SECRET", "request_timeout_s": 5.0, "max_retries": 1,
+        "backoff_initial_s": 0.05, "backoff_max_s": 0.1, "rate_limit": False}}]}
+    return document
+
+
+def test_the_service_hedges_on_the_venues_own_market_streamed_from_its_websocket(tmp_path: Path) -> None:
+    deribit = LiveDeribit()
+    with serving(RecordedExchange(deribit.routes(), {DERIBIT_WS: deribit_websocket})) as exchange:
+        base = f"127.0.0.1:{exchange.port}"
+        local = {"urls": {"api": {"rest": f"https://{base}", "ws": f"wss://{base}{DERIBIT_WS}"}}, "verify": False}
+
+        def ccxt_venue(config: Any, environment: dict[str, str]) -> Any:
+            return create_ccxt_venue(config, environment, settings=local)
+
+        spec = parse_service(live_document(tmp_path), source="live test")
+        service = Service(spec, environment=dict(ENVIRONMENT), ccxt_venue=ccxt_venue)
+        service.start()
+        try:
+            wait_for(lambda: bool(deribit.orders), what="the hedge to reach the venue")
+            wait_for(lambda: not service.snapshot.open_orders and service.snapshot.counters["events_processed"] >= 3,
+                     what="the order to end and every frame to be processed")
+        finally:
+            service.stop()
+    assert service.error is None and service.snapshot.status == "stopped"
+    assert service.live_market is not None and not service.live_market._thread.is_alive()
+
+    # the book the websocket built (snapshot, then a change deleting the best ask) is the engine's; ccxt.pro
+    # hands out the book as it stands when asked, so the two frames, arriving together, make one event
+    engine_book = service.engine.order_books[PERPETUAL]
+    assert (engine_book.best_bid_usd, engine_book.best_ask_usd) == (104_000.0, 104_001.0)
+    live = service.snapshot.components["live_market"]
+    assert live[f"{PERPETUAL} book"]["last_ts_ns"] == 1_750_000_001_100_000_000
+    assert live[f"{PERPETUAL} trades"]["events"] == 2
+
+    store = Store.open(spec.file.service.database_url)
+    try:
+        samples = store.greeks("BTC")
+        assert samples and samples[0]["spot_usd"] == 104_000.5  # the streamed book's mid
+        decisions = [d for d in store.decisions(10) if d["act"]]
+        assert decisions, "the short calls' delta is outside the band: the engine must act"
+        [order] = store.orders()
+        [(label, sent)] = deribit.orders.items()
+        assert label == order.client_order_id and sent["instrument_name"] == "BTC-PERPETUAL"
+        assert order.status == "cancelled" and not store.fills()
+        # the hedge buys back the calls' delta: USD of face = delta coin x mid, in 10 USD contracts
+        delta_coin = samples[0]["delta_coin"]
+        assert sent["direction"] == "buy" and delta_coin < -0.5
+        assert sent["amount"] == pytest.approx(-delta_coin * 104_000.5, abs=10.0)
+        # an immediate-or-cancel child priced protection_bps (50) through the streamed book's mid
+        assert Decimal(str(sent["price"])) == Decimal("104520.5")
+    finally:
+        store.close()
+    calls = [c for c in exchange.calls if c.method == "WS" and c.params.get("method") == "public/subscribe"]
+    assert sorted(c for call in calls for c in call.params["params"]["channels"]) == [
+        "book.BTC-PERPETUAL.100ms", "trades.BTC-PERPETUAL.100ms"]
+    assert json.dumps(service.spec.document()).count("test-secret") == 0
