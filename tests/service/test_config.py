@@ -97,3 +97,9 @@ def test_a_bad_live_table_is_refused_naming_the_problem(change, message: str) ->
     with pytest.raises(ConfigError) as error:
         parse_service(document, source="service.toml")
     assert message in str(error.value)
+
+
+def test_the_live_example_loads() -> None:
+    spec = load_service(EXAMPLE.with_name("service_live.toml"))
+    assert spec.file.market_source() == "live" and spec.file.exchange.ccxt[0].venue.sandbox
+    assert [feed.spot_stream for feed in spec.feeds()] == ["BTC-PERPETUAL.DERIBIT"]

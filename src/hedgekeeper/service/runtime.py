@@ -4,7 +4,8 @@
 the last run left off (its heartbeat: the engine time and the wall time it was
 written at); open the market source and, for the simulated exchange, rebuild it
 from its journal over the market up to the time to resume at (the engine time of
-the last heartbeat plus the time the service was down, times the speed); start the
+the last heartbeat plus the time the service was down, times the speed), or, with
+``[live]``, open the venues' streams (``live_market.py``), which run on the present; start the
 components (the chain: ``components.py``), before the engine's clock starts, so that
 a simulated market does not run on while a chain is deployed; put the
 engine together over the stored book (the file's, at the first start); and start
