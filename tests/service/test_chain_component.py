@@ -143,6 +143,9 @@ def test_a_service_with_the_chain_posts_by_the_rule_and_shows_the_keeper_in_its_
             assert len(answer["vaults"]) == 2 and answer["keeper"]["decisions"]
             status = client.get("/api/status").json()
             assert status["recovery"]["chain"]["out_of_band"] == 0
+            service.writer.flush()
+            records = client.get("/api/chain/records", params={"kind": "keeper_decision", "limit": 5}).json()
+            assert records and all(r["kind"] == "keeper_decision" and r["reason"] for r in records)
     finally:
         service.stop()
     assert service.error is None and service.snapshot.status == "stopped"
@@ -166,7 +169,28 @@ def test_a_service_with_the_chain_posts_by_the_rule_and_shows_the_keeper_in_its_
     store = Store.open(spec.file.service.database_url)
     [run] = store.runs()
     assert run.clean_stop and run.recovery["chain"]["vaults"] == service.snapshot.recovery["chain"]["vaults"]
+    # every keeper decision and oracle submission of the run is in the store, with its reason
+    decisions = store.chain_records("keeper_decision", limit=10_000)
+    assert len(decisions) == view["counters"]["decisions"] >= 1
+    assert [d["record"] for d in decisions[:len(view["keeper"]["decisions"])]] == view["keeper"]["decisions"]
+    assert all(d["outcome"] == ("act" if d["record"]["act"] else "skip") and d["subject"] == d["record"]["vault"]
+               and d["reason"].startswith(KEEPER_REASONS) for d in decisions)
+    submissions = store.chain_records("oracle_submission", limit=10_000)
+    assert len(submissions) == view["counters"]["ticks_done"]
+    assert sum(s["outcome"] == "posted" for s in submissions) == view["counters"]["posted"]
+    transactions = store.chain_records("keeper_transaction", limit=10_000)
+    assert len(transactions) == view["counters"]["transactions"]
     store.close()
+
+    again = Service(spec)  # a restart shows the latest records again before its first tick
+    [component] = again.components
+    assert isinstance(component, ChainComponent)
+    again.start()
+    try:
+        wait_for(lambda: again.snapshot.status == "running", what="recovery")
+        assert view["keeper"]["decisions"][0] in again.snapshot.components["chain"]["keeper"]["decisions"]
+    finally:
+        again.stop()
 
 
 def test_the_chain_is_absent_from_the_api_when_disabled(tmp_path: Path) -> None:

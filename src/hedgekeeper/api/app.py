@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import math
 from importlib import resources
-from typing import Any
+from typing import Any, Literal
 
 import pydantic
 from fastapi import Depends, FastAPI, HTTPException, Query, status
@@ -198,6 +198,12 @@ def create_app(service: Service, token: pydantic.SecretStr) -> FastAPI:
         if view is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "the chain is not enabled ([chain] enabled = false)")
         return _clean(dict(view))
+
+    @app.get("/api/chain/records", dependencies=auth, tags=["chain"],
+             summary="The chain's stored records, newest first: keeper decisions and transactions, oracle submissions")
+    def get_chain_records(kind: Literal["keeper_decision", "keeper_transaction", "oracle_submission"] | None = None,
+                          limit: int = Query(100, ge=1, le=5000)) -> list[dict[str, Any]]:
+        return _clean(service.store.chain_records(kind, limit))
 
     @app.get("/api/stream", dependencies=auth, tags=["stream"],
              summary="Server-sent events: greeks, decision, fill",

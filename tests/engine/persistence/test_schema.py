@@ -11,7 +11,7 @@ from hedgekeeper.engine.persistence.schema import current_revision, downgrade, h
 from hedgekeeper.engine.persistence.store import Store, create_store_engine
 
 TABLES = {"runs", "config_versions", "positions", "balances", "hedge_memories", "orders", "order_transitions",
-          "fills", "costs", "decisions", "greeks_snapshots", "controls"}
+          "fills", "costs", "decisions", "greeks_snapshots", "controls", "chain_records"}
 
 
 def test_opening_a_new_database_applies_the_migrations_to_head(database_url: str) -> None:

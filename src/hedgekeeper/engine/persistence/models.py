@@ -17,6 +17,10 @@ table                  one row per
 ``decisions``          policy verdict a rule fired on, acted on or skipped, with its reasons
 ``greeks_snapshots``   risk sample of one underlying: Greeks, equity, distance to liquidation
 ``controls``           switch set by a person: paused, kill switch (with its reason)
+``chain_records``      thing the chain's side did: a keeper decision (a vault out of band, acted
+                       on or skipped, with its reason), a keeper transaction event (sent,
+                       replaced, included, reverted, confirmed, ...), an oracle submission
+                       (posted or held back, with the rule's numbers)
 =====================  ==========================================================================
 
 Times are integer nanoseconds since the epoch (UTC, ``BigInteger``). Exact venue
@@ -214,3 +218,24 @@ class ControlRow(Base):
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
     updated_ns: Mapped[int] = mapped_column(BigInteger)
+
+
+class ChainRecord(Base):
+    """One keeper decision, keeper transaction event or oracle submission (``chain/``), as the chain saw it.
+
+    ``kind`` says which: ``keeper_decision`` (``subject`` the vault, ``outcome`` ``act`` or
+    ``skip``), ``keeper_transaction`` (``subject`` the transaction hash, ``outcome`` its
+    event) or ``oracle_submission`` (``subject`` the oracle round posted, ``outcome``
+    ``posted`` or ``held_back``). ``record`` holds every field of the record.
+    """
+
+    __tablename__ = "chain_records"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    block: Mapped[int | None] = mapped_column(BigInteger)
+    ts_s: Mapped[int | None] = mapped_column(BigInteger)
+    subject: Mapped[str] = mapped_column(String(80))
+    outcome: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text)
+    record: Mapped[dict[str, Any]] = mapped_column(JSON)

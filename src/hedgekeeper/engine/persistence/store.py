@@ -428,6 +428,20 @@ class Store:
             return int(connection.execute(select(func.count()).select_from(m.DecisionRow)).scalar() or 0)
 
     @staticmethod
+    def write_chain_records(connection: Connection, records: Sequence[Mapping[str, Any]]) -> None:
+        """Insert the chain's records (``rows.chain_record_row``)."""
+        if records:
+            connection.execute(insert(m.ChainRecord), [json_safe(dict(r)) for r in records])
+
+    def chain_records(self, kind: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        """Return the latest chain records (of one ``kind``, or all), newest first."""
+        query = select(m.ChainRecord.__table__).order_by(m.ChainRecord.id.desc()).limit(limit)
+        if kind is not None:
+            query = query.where(m.ChainRecord.kind == kind)
+        with self.engine.connect() as connection:
+            return [dict(r._mapping) for r in connection.execute(query).all()]
+
+    @staticmethod
     def write_greeks(connection: Connection, samples: Sequence[Mapping[str, Any]]) -> None:
         """Insert risk samples (``rows.greeks_row``)."""
         if samples:
