@@ -9,6 +9,8 @@
 - ``model.py``: a LightGBM classifier with scikit-learn-calibrated probabilities,
   saved with its features, training period, metrics and library versions;
 - ``training.py``: samples from hedging runs, walk-forward purged and embargoed validation;
+- ``selection.py``: the label horizon and defer probability chosen on validation blocks
+  inside the training period;
 - ``simulation.py``: a fast short-option hedging task on simulated or recorded events;
 - ``evaluation.py``, ``pipeline.py``, ``cli.py``: frontiers, the ``[ml]`` file and the
   ``hedgekeeper train`` / ``hedgekeeper evaluate`` commands.

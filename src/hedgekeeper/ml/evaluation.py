@@ -165,6 +165,21 @@ def comparison_lines(title: str, gated: Sequence[PolicyPoint], static: Sequence[
     return lines
 
 
+def target_line(gated: Sequence[PolicyPoint], static: Sequence[PolicyPoint], target: float) -> str:
+    """Return at how many efficient static settings a gated setting costs ``target`` (fraction) less or more, at no more hedging error.
+
+    >>> static = [PolicyPoint("s1", "f", 1, 100.0, 10.0, 0, 0, 0), PolicyPoint("s2", "f", 2, 50.0, 20.0, 0, 0, 0)]
+    >>> target_line([PolicyPoint("g", "f", 1, 80.0, 9.0, 0, 0, 0)], static, 0.15)
+    'target (>= 15% less cost at equal or lower hedging error): met at 1 of 2 efficient static settings (s1 20.0%)'
+    """
+    rows = dominance(gated, static)
+    met = [(reference, 1.0 - best.cost_usd / reference.cost_usd) for reference, best in rows
+           if best is not None and reference.cost_usd > 0.0 and 1.0 - best.cost_usd / reference.cost_usd >= target]
+    detail = ", ".join(f"{reference.label} {saving:.1%}" for reference, saving in met)
+    return (f"target (>= {target:.0%} less cost at equal or lower hedging error): met at {len(met)} of {len(rows)} "
+            f"efficient static settings" + (f" ({detail})" if met else ""))
+
+
 def feature_importance_figure(names: Sequence[str], importances: NDArray[np.float64]):  # noqa: ANN201 (Figure)
     """Return a bar chart of the model's gain importance per feature (fractions of the total)."""
     from hedgekeeper.backtest.report import _new_figure

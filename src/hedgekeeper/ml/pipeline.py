@@ -385,7 +385,7 @@ def evaluate(config: MLConfig, progress: Callable[[str], None] | None = None,
     static_variants = [(f"{family}-{p:g}", family, p, lambda p=p: make_policy(config, p))
                        for p in config.policies.parameters]
     gated_variants = [
-        (f"gated-{family}-{p:g}-p{q:g}", f"gated p>={q:g}", p,
+        (f"gated-{family}-{p:g}-p{q:g}", f"gated {family} p>={q:g}", p,
          lambda p=p, q=q: make_policy(config, p, gate_table(config, config.model_path, q)))
         for q in config.policies.defer_probabilities for p in config.policies.gated_parameters
     ]

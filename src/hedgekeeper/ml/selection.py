@@ -44,10 +44,11 @@ from hedgekeeper.ml.pipeline import (
     make_policy,
     model_params,
     model_settings,
+    train,
     training_samples,
 )
 from hedgekeeper.ml.simulation import HedgingTask, at_the_money_book
-from hedgekeeper.ml.training import fit_saved_model, known_before
+from hedgekeeper.ml.training import TrainingResult, fit_saved_model, known_before
 
 
 @dataclass(frozen=True, order=True)
@@ -93,18 +94,23 @@ class Selection:
 
     Attributes
     ----------
-    family : str
+    sweep : Sweep, the family and its settings
     chosen : Candidate, the lowest score
     scores : mapping from candidate to its ``relative_cost`` on validation
     static : the static settings' points, pooled over the blocks
     gated : mapping from candidate to its gated settings' points, pooled over the blocks
     """
 
-    family: str
+    sweep: Sweep
     chosen: Candidate
     scores: Mapping[Candidate, float]
     static: list[PolicyPoint]
     gated: Mapping[Candidate, list[PolicyPoint]]
+
+    @property
+    def family(self) -> str:
+        """Return the policy family chosen for."""
+        return self.sweep.family
 
 
 def validation_blocks(start_ns: int, stop_ns: int, n_folds: int, first_fraction: float) -> list[tuple[int, int]]:
@@ -216,8 +222,8 @@ def select_gates(config: MLConfig, tasks: Sequence[HedgingTask], sweeps: Sequenc
     start = min(int(task.path.ts_ns[0]) for task in tasks)
     stop = max(int(task.path.ts_ns[-1]) for task in tasks) + 1
     spans = validation_blocks(start, stop, selection.n_folds, selection.first_fraction)
-    samples = {h: training_samples(config.model_copy(update={"labels": config.labels.model_copy(
-        update={"horizon_steps": h})}), list(tasks)) for h in selection.horizons_steps}
+    samples = {h: training_samples(horizon_config(config, h, config.model_path), list(tasks))
+               for h in selection.horizons_steps}
     candidates = [Candidate(h, q) for h in selection.horizons_steps for q in config.policies.defer_probabilities]
     hard = config.hard_limits
     common = {"limits": deferral_limits(config), "hard_min_liquidation_distance": hard.min_liquidation_distance,
@@ -252,8 +258,47 @@ def select_gates(config: MLConfig, tasks: Sequence[HedgingTask], sweeps: Sequenc
         pooled = pool_points(gated_points[sweep.family])
         gated = {c: [p for p in pooled if p.family == _gated_family(sweep, c)] for c in candidates}
         chosen, scores = choose(static, gated)
-        selections[sweep.family] = Selection(sweep.family, chosen, scores, static, gated)
+        selections[sweep.family] = Selection(sweep, chosen, scores, static, gated)
     return SelectionRun(blocks, selections)
+
+
+def horizon_config(config: MLConfig, horizon_steps: int, model_path: str | Path) -> MLConfig:
+    """Return ``config`` training with labels of ``horizon_steps`` into ``model_path`` (``pipeline.train``)."""
+    return config.model_copy(update={"model_path": Path(model_path),
+                                     "labels": config.labels.model_copy(update={"horizon_steps": horizon_steps})})
+
+
+def judged_config(config: MLConfig, selection: Selection, model_path: str | Path) -> MLConfig:
+    """Return ``config`` judging ``selection``'s choice on the test period (``pipeline.evaluate``).
+
+    Its policies are the selection's family and settings, gated at the chosen defer
+    probability alone, by the model at ``model_path`` (trained with the chosen horizon).
+    """
+    sweep = selection.sweep
+    policies = config.policies.model_copy(update={
+        "family": sweep.family, "parameters": sweep.static_parameters, "gated_parameters": sweep.gated_parameters,
+        "defer_probabilities": (selection.chosen.defer_probability,)})
+    return horizon_config(config, selection.chosen.horizon_steps, model_path).model_copy(update={"policies": policies})
+
+
+def train_chosen(config: MLConfig, tasks: Sequence[HedgingTask], selections: Mapping[str, Selection],
+                 model_dir: str | Path, progress: Callable[[str], None] | None = None,
+                 ) -> dict[str, tuple[MLConfig, TrainingResult]]:
+    """Train one model per chosen horizon on the whole training period; return, per family, its judging config and model.
+
+    Parameters
+    ----------
+    config : MLConfig, the file the selection ran with (its training policies train every model)
+    tasks : the training tasks
+    selections : per family, what the validation blocks chose
+    model_dir : where the models go, ``<name>-h<steps>.joblib``
+    progress : called with training's lines
+    """
+    paths = {selection.chosen.horizon_steps: Path(model_dir) / f"{config.name}-h{selection.chosen.horizon_steps}.joblib"
+             for selection in selections.values()}
+    trained = {h: train(horizon_config(config, h, path), progress, tasks=list(tasks)) for h, path in sorted(paths.items())}
+    return {family: (judged_config(config, selection, paths[selection.chosen.horizon_steps]),
+                     trained[selection.chosen.horizon_steps]) for family, selection in selections.items()}
 
 
 def _gated_family(sweep: Sweep, candidate: Candidate) -> str:
@@ -268,4 +313,6 @@ def selection_lines(selection: Selection) -> list[str]:
         mark = "   <- chosen" if candidate == selection.chosen else ""
         lines.append(f"    horizon {candidate.horizon_steps:>3d} steps, defer probability "
                      f"{candidate.defer_probability:<5g} {score:>7.3f}{mark}")
+    if not selection.scores[selection.chosen] < 1.0:
+        lines.append("    no candidate saves anything on validation: the gate would stay off (judged anyway)")
     return lines
