@@ -12,7 +12,16 @@ from hedgekeeper.ml.evaluation import PolicyPoint
 from hedgekeeper.ml.features import FEATURES
 from hedgekeeper.ml.model import load_model
 from hedgekeeper.ml.pipeline import MLConfig, load_ml_config
-from hedgekeeper.ml.selection import Candidate, Sweep, choose, relative_cost, select_gates, validation_blocks
+from hedgekeeper.ml.selection import (
+    Candidate,
+    Selection,
+    Sweep,
+    choose,
+    judged_config,
+    relative_cost,
+    select_gates,
+    validation_blocks,
+)
 from hedgekeeper.ml.simulation import HedgingTask, at_the_money_book, market_path, spiky_events
 
 STATIC = [PolicyPoint(f"s{i}", "static", 0.0, cost, error, 0, 0, 0)
@@ -105,3 +114,15 @@ def test_selection_trains_each_block_on_what_was_known_before_it_only(tmp_path: 
         assert not np.array_equal(later.predict_proba(rows),
                                   load_model(tmp_path / "first" / f"selection-test-h{h}-block2.joblib",
                                              FEATURES).model.predict_proba(rows))
+
+
+def test_judged_config_gates_the_chosen_family_at_the_chosen_horizon_and_probability_only(tmp_path: Path) -> None:
+    config = _config(tmp_path)
+    sweep = Sweep("whalley_wilmott", (1e-5, 1e-4), (1e-5,))
+    selection = Selection(sweep, Candidate(30, 0.8), {}, [], {})
+    judged = judged_config(config, selection, tmp_path / "h30.joblib")
+    assert judged.policies.family == "whalley_wilmott"
+    assert judged.policies.parameters == (1e-5, 1e-4) and judged.policies.gated_parameters == (1e-5,)
+    assert judged.policies.defer_probabilities == (0.8,)
+    assert judged.labels.horizon_steps == 30 and judged.model_path == tmp_path / "h30.joblib"
+    assert judged.policies.train_parameters == config.policies.train_parameters
