@@ -86,7 +86,7 @@ def test_real_money_is_traded_on_the_venues_own_market_streamed_with_live() -> N
     (lambda d: d.update(simulation=load_toml(EXAMPLE)["simulation"]), "give exactly one market source"),
     (lambda d: d.update(exchange={"kind": "simulated"}), "[live] market data needs [exchange] kind = 'ccxt'"),
     (lambda d: d["live"]["streams"][0].update(exchange="okx"), "live.streams: okx has no [[exchange.ccxt]] account"),
-    (lambda d: d["live"]["streams"][0].update(book=False), "stream the book, the trades or both"),
+    (lambda d: d["live"]["streams"][0].update(book=False), "stream the book, the trades or the marks"),
     (lambda d: d["live"].update(streams=[]), "live.streams"),
 ])
 def test_a_bad_live_table_is_refused_naming_the_problem(change, message: str) -> None:  # noqa: ANN001

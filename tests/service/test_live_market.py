@@ -36,6 +36,7 @@ from hedgekeeper.service.runtime import Service
 from hedgekeeper.venues.ccxt.venue import create_ccxt_venue
 
 PERPETUAL = "BTC-PERPETUAL.DERIBIT"
+CALL = "BTC-27JUN25-110000-C.DERIBIT"
 
 
 def wait_for(condition: Callable[[], bool], timeout_s: float = 30.0, what: str = "condition") -> None:
@@ -206,16 +207,25 @@ class LiveDeribit:
 
 
 def live_document(folder: Path) -> dict[str, Any]:
-    """Return the example service made to hedge a short Deribit call with the perpetual, on Deribit's market."""
+    """Return the example service made to hedge short Deribit calls with the perpetual, on Deribit's market.
+
+    The recorded market is from June 2025 and the call expired then: the book's copy of it
+    expires half a year after today's clock instead, so that it is alive when the engine runs.
+    """
     document = service_document(folder, speed=1.0, width=0.5, slices=1)
     del document["simulation"]
-    document["live"] = {"streams": [{"exchange": "deribit", "market_id": "BTC-PERPETUAL", "trades": True}],
-                        "reconnect_s": 0.2}
-    document["instruments"][0] = {
-        "id": PERPETUAL, "venue": "deribit", "kind": "perpetual", "settlement": "inverse", "underlying": "BTC",
-        "settlement_currency": "BTC", "contract_size": "10", "tick_size": "0.5", "lot_size": "1", "min_size": "1"}
-    document["instruments"][1]["expiry"] = dt.datetime.now(dt.UTC) + dt.timedelta(days=180)  # alive today
-    document["balances"] = [{"venue": "deribit", "currency": "BTC", "amount": "2"},  # coin: 2 of delta
+    document["live"] = {"reconnect_s": 0.2, "streams": [
+        {"exchange": "deribit", "market_id": "BTC-PERPETUAL", "trades": True},
+        {"exchange": "deribit", "market_id": "BTC-27JUN25-110000-C", "book": False, "marks": True}]}
+    document["instruments"] = [
+        {"id": PERPETUAL, "venue": "deribit", "kind": "perpetual", "settlement": "inverse", "underlying": "BTC",
+         "settlement_currency": "BTC", "contract_size": "10", "tick_size": "0.5", "lot_size": "1", "min_size": "1"},
+        {"id": CALL, "venue": "deribit", "kind": "option", "settlement": "inverse", "underlying": "BTC",
+         "settlement_currency": "BTC", "contract_size": "1", "tick_size": "0.0001", "lot_size": "0.1",
+         "min_size": "0.1", "strike_usd": 110_000, "option_type": "call",
+         "expiry": dt.datetime.now(dt.UTC) + dt.timedelta(days=180)}]
+    document["positions"] = [{"instrument": CALL, "size_contracts": -25.0}]
+    document["balances"] = [{"venue": "deribit", "currency": "BTC", "amount": "5"},  # coin: 5 of delta
                             {"venue": "deribit", "currency": "USDC", "amount": "1500000"}]
     document["hedging"]["underlyings"]["BTC"] = {"spot_stream": PERPETUAL, "instruments": [{"instrument_id": PERPETUAL}]}
     document["fees"]["venues"] = {"deribit": {"taker": 0.0005, "maker": 0.0}}
@@ -242,7 +252,7 @@ def test_the_service_hedges_on_the_venues_own_market_streamed_from_its_websocket
         service.start()
         try:
             wait_for(lambda: bool(deribit.orders), what="the hedge to reach the venue")
-            wait_for(lambda: not service.snapshot.open_orders and service.snapshot.counters["events_processed"] >= 3,
+            wait_for(lambda: not service.snapshot.open_orders and service.snapshot.counters["events_processed"] >= 4,
                      what="the order to end and every frame to be processed")
         finally:
             service.stop()
@@ -250,32 +260,38 @@ def test_the_service_hedges_on_the_venues_own_market_streamed_from_its_websocket
     assert service.live_market is not None and not service.live_market._thread.is_alive()
 
     # the book the websocket built (snapshot, then a change deleting the best ask) is the engine's; ccxt.pro
-    # hands out the book as it stands when asked, so the two frames, arriving together, make one event
+    # hands out the book as it stands when asked, so the two frames make one or two events
     engine_book = service.engine.order_books[PERPETUAL]
     assert (engine_book.best_bid_usd, engine_book.best_ask_usd) == (104_000.0, 104_001.0)
     live = service.snapshot.components["live_market"]
     assert live[f"{PERPETUAL} book"]["last_ts_ns"] == 1_750_000_001_100_000_000
     assert live[f"{PERPETUAL} trades"]["events"] == 2
+    # the call is marked at the venue's mark vol (52.1%), not the file's 50%
+    assert live[f"{CALL} marks"]["events"] == 1
+    assert service.engine.book.market.underlying("BTC").option_vols[CALL] == pytest.approx(0.521)
 
+    mids = {104_000.25, 104_000.5}  # the snapshot's, then the changed book's
     store = Store.open(spec.file.service.database_url)
     try:
         samples = store.greeks("BTC")
-        assert samples and samples[0]["spot_usd"] == 104_000.5  # the streamed book's mid
+        assert samples and {s["spot_usd"] for s in samples} <= mids
         decisions = [d for d in store.decisions(10) if d["act"]]
         assert decisions, "the short calls' delta is outside the band: the engine must act"
-        [order] = store.orders()
-        [(label, sent)] = deribit.orders.items()
-        assert label == order.client_order_id and sent["instrument_name"] == "BTC-PERPETUAL"
-        assert order.status == "cancelled" and not store.fills()
-        # the hedge buys back the calls' delta: USD of face = delta coin x mid, in 10 USD contracts
+        orders = store.orders()
+        assert sorted(o.client_order_id for o in orders) == sorted(deribit.orders) and len(orders) <= len(decisions)
+        assert all(o.status == "cancelled" for o in orders) and not store.fills()
         delta_coin = samples[0]["delta_coin"]
-        assert sent["direction"] == "buy" and delta_coin < -0.5
-        assert sent["amount"] == pytest.approx(-delta_coin * 104_000.5, abs=10.0)
-        # an immediate-or-cancel child priced protection_bps (50) through the streamed book's mid
-        assert Decimal(str(sent["price"])) == Decimal("104520.5")
+        assert delta_coin < -0.5
+        for sent in deribit.orders.values():
+            assert sent["instrument_name"] == "BTC-PERPETUAL" and sent["direction"] == "buy"
+            # the hedge buys back the delta: USD of face = delta coin x mid, in 10 USD contracts
+            assert sent["amount"] == pytest.approx(-delta_coin * 104_000.5, abs=20.0)
+            # an immediate-or-cancel child priced protection_bps (50) through the streamed book's mid
+            limits = {(Decimal(repr(mid)) * Decimal("1.005") * 2).to_integral_value("ROUND_DOWN") / 2 for mid in mids}
+            assert Decimal(str(sent["price"])) in limits
     finally:
         store.close()
     calls = [c for c in exchange.calls if c.method == "WS" and c.params.get("method") == "public/subscribe"]
     assert sorted(c for call in calls for c in call.params["params"]["channels"]) == [
-        "book.BTC-PERPETUAL.100ms", "trades.BTC-PERPETUAL.100ms"]
+        "book.BTC-PERPETUAL.100ms", "ticker.BTC-27JUN25-110000-C.100ms", "trades.BTC-PERPETUAL.100ms"]
     assert json.dumps(service.spec.document()).count("test-secret") == 0

@@ -161,6 +161,8 @@ class LiveStream(StrictModel):
         ``spot_stream``); default our instrument id of the market, ``<market id>.<VENUE>``
     book : stream the order book (a snapshot each time the venue updates it)
     trades : stream the public trades
+    marks : stream an option's implied vols from the venue's ticker (Deribit): the
+        engine marks the option at the venue's mark vol
     """
 
     exchange: ExchangeId
@@ -168,11 +170,12 @@ class LiveStream(StrictModel):
     stream: str | None = pydantic.Field(None, min_length=1)
     book: bool = True
     trades: bool = False
+    marks: bool = False
 
     @pydantic.model_validator(mode="after")
     def _something(self) -> LiveStream:
-        if not (self.book or self.trades):
-            raise ValueError(f"{self.market_id}: stream the book, the trades or both")
+        if not (self.book or self.trades or self.marks):
+            raise ValueError(f"{self.market_id}: stream the book, the trades or the marks")
         return self
 
 

@@ -1,8 +1,9 @@
 """The live market: the venues' books and trades from their websockets, handed to the engine's thread as they come.
 
 ``LiveMarket`` runs one asyncio event loop on its own thread. Each configured
-stream (``[live]``, ``LiveStream``) is a task that reads the venue's book or trade
-stream (``CcxtVenue.book_stream`` / ``trade_stream``, ccxt.pro), names each event
+stream (``[live]``, ``LiveStream``) is a task that reads the venue's book, trade or
+option-mark stream (``CcxtVenue.book_stream`` / ``trade_stream`` / ``mark_stream``,
+ccxt.pro), names each event
 as the engine knows the stream, and puts it on a queue. The engine's thread takes
 the events with ``next``, the same call as ``PacedEvents.next`` for a simulated or
 recorded market: an event, or None when none came within half a second (or a
@@ -32,6 +33,8 @@ from hedgekeeper.market.events import MarketEvent
 logger = logging.getLogger(__name__)
 
 WAIT_S = 0.5
+STREAM_METHODS = {"book": "book_stream", "trades": "trade_stream", "marks": "mark_stream"}
+"""The venue's method that opens each kind of stream."""
 
 
 class StreamingVenue(Protocol):
@@ -51,6 +54,10 @@ class StreamingVenue(Protocol):
         """Yield the instrument's public trades."""
         ...
 
+    def mark_stream(self, instrument_id: str) -> AsyncIterator[Any]:
+        """Yield the option's implied vols as the venue marks it."""
+        ...
+
     async def close(self) -> None:
         """Close the venue's connections."""
         ...
@@ -62,7 +69,7 @@ class StreamSpec:
 
     venue: str
     instrument_id: str
-    kind: str  # "book" or "trades"
+    kind: str  # "book", "trades" or "marks"
     stream: str
 
 
@@ -135,9 +142,8 @@ class LiveMarket:
         self._wake.set()
 
     def _opener(self, spec: StreamSpec) -> Callable[[], AsyncIterator[Any]]:
-        venue = self._venues[spec.venue]
-        return (lambda: venue.book_stream(spec.instrument_id)) if spec.kind == "book" else \
-            (lambda: venue.trade_stream(spec.instrument_id))
+        method = getattr(self._venues[spec.venue], STREAM_METHODS[spec.kind])
+        return lambda: method(spec.instrument_id)
 
     async def _pump(self, spec: StreamSpec) -> None:
         state, opener = self.states[spec], self._opener(spec)
@@ -244,7 +250,7 @@ def open_live_market(spec: Any, ccxt_venue: Callable[..., StreamingVenue], envir
         venues[exchange] = ccxt_venue(config, venue_environment(account.venue, account.key_file, environment))
     for stream in live.streams:
         instrument_id = instrument_id_of(stream.market_id, dialect_of(stream.exchange))
-        for kind in ("book", "trades"):
+        for kind in STREAM_METHODS:
             if getattr(stream, kind):
                 streams.append(StreamSpec(stream.exchange, instrument_id, kind, stream.stream or instrument_id))
     market = LiveMarket(venues, streams, wake, live.reconnect_s)

@@ -58,6 +58,7 @@ class Capability(StrEnum):
     BOOK_STREAM = "book_stream"
     TRADE_STREAM = "trade_stream"
     FILL_STREAM = "fill_stream"
+    MARK_STREAM = "mark_stream"  # options' implied vols (bid, ask, mark) from the venue's ticker
     FUNDING = "funding"
     SANDBOX = "sandbox"
 

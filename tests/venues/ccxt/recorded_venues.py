@@ -78,6 +78,8 @@ def deribit_websocket(message: Mapping[str, Any]) -> list[Any]:
             notifications += [fixture("deribit", "ws_book_snapshot"), fixture("deribit", "ws_book_change")]
         elif channel.startswith("trades."):
             notifications.append(fixture("deribit", "ws_trades"))
+        elif channel.startswith("ticker."):
+            notifications.append(fixture("deribit", "ws_ticker_option"))
     return [reply | {"result": channels}, *notifications]
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from hedgekeeper.errors import ConfigError
-from hedgekeeper.venues.base import Capability
+from hedgekeeper.venues.base import Capability, Support
 from hedgekeeper.venues.ccxt.dialects import DIALECTS, dialect_of
 
 
@@ -30,6 +30,8 @@ def test_client_order_ids_follow_the_venues_rules(exchange_id: str, accepted: li
 def test_every_dialect_states_every_capability() -> None:
     for dialect in DIALECTS.values():
         assert set(dialect.capabilities) == set(Capability), dialect.exchange_id
+        marks = dialect.capabilities[Capability.MARK_STREAM] is not Support.ABSENT
+        assert marks == (dialect.implied_vol_unit is not None), dialect.exchange_id
 
 
 def test_unknown_exchange_lists_the_supported_ones() -> None:

@@ -17,20 +17,23 @@ from venues.ccxt.recorded_exchange import RecordedExchange
 from venues.ccxt.recorded_venues import DERIBIT_WS, RecordedDeribit, deribit_websocket
 from venues.ccxt.venue_builders import ENVIRONMENT, config_for
 
-from hedgekeeper.market.events import BookUpdate, Trade
+from hedgekeeper.errors import ConfigError, VenueRejected
+from hedgekeeper.market.events import BookUpdate, OptionQuote, Trade
 from hedgekeeper.venues.ccxt.venue import create_ccxt_venue
 
 PERPETUAL = "BTC-PERPETUAL.DERIBIT"
+CALL = "BTC-27JUN25-110000-C.DERIBIT"
 
 
 def flat(levels: Any) -> list[float]:
     """Return ``((price, size), ...)`` as one list, for ``pytest.approx``."""
     return [number for level in levels for number in level]
-async def _collect(stream_of: str, count: int) -> tuple[RecordedExchange, list[Any]]:
+async def _collect(stream_of: str, count: int, instrument_id: str = PERPETUAL) -> tuple[RecordedExchange, list[Any]]:
     async with RecordedExchange(RecordedDeribit().routes(), {DERIBIT_WS: deribit_websocket}) as exchange:
-        venue = create_ccxt_venue(config_for("deribit", ["BTC-PERPETUAL"]), ENVIRONMENT, exchange.session)
+        config = config_for("deribit", [instrument_id.removesuffix(".DERIBIT")])
+        venue = create_ccxt_venue(config, ENVIRONMENT, exchange.session)
         try:
-            stream = venue.book_stream(PERPETUAL) if stream_of == "book" else venue.trade_stream(PERPETUAL)
+            stream = getattr(venue, f"{stream_of}_stream")(instrument_id)
             events = []
             async for event in stream:
                 events.append(event)
@@ -61,8 +64,35 @@ def test_deribit_book_stream_turns_usd_amounts_into_coin_and_applies_the_changes
 
 
 def test_deribit_trade_stream_yields_each_trade_once_with_its_aggressor_and_coin_size() -> None:
-    _, trades = asyncio.run(asyncio.wait_for(_collect("trades", 2), timeout=20))
+    _, trades = asyncio.run(asyncio.wait_for(_collect("trade", 2), timeout=20))
     assert all(isinstance(trade, Trade) and trade.stream == PERPETUAL for trade in trades)
     assert [(t.ts_ns, t.price_usd, t.aggressor) for t in trades] == [
         (1_750_000_001_050_000_000, 104_000.5, 1), (1_750_000_001_060_000_000, 104_000.0, -1)]
     assert [t.size_coin for t in trades] == pytest.approx([30_000 / 104_000.5, 8_400 / 104_000.0])
+
+
+def test_deribit_mark_stream_reads_the_options_implied_vols_in_percent_as_decimals() -> None:
+    exchange, [quote] = asyncio.run(asyncio.wait_for(_collect("mark", 1, CALL), timeout=20))
+    (subscribe,) = [call for call in exchange.calls if call.method == "WS" and call.params.get("method") ==
+                    "public/subscribe"]
+    assert subscribe.params["params"]["channels"] == ["ticker.BTC-27JUN25-110000-C.100ms"]
+    assert isinstance(quote, OptionQuote) and quote.stream == CALL and quote.ts_ns == 1_750_000_001_200_000_000
+    assert (quote.bid_vol, quote.ask_vol, quote.mark_vol) == pytest.approx((0.513, 0.534, 0.521))
+    assert quote.forward_usd == 104_050.0  # the option's underlying, the June future, not the index
+
+
+@pytest.mark.parametrize(("exchange_id", "market_id", "error"), [
+    ("deribit", "BTC-PERPETUAL", ConfigError), ("binanceusdm", "BTCUSDT", VenueRejected)])
+def test_a_mark_stream_is_refused_for_a_non_option_or_a_venue_without_marks(exchange_id: str, market_id: str,
+                                                                           error: type) -> None:
+    async def first() -> Any:
+        routes = RecordedDeribit().routes() if exchange_id == "deribit" else {}
+        async with RecordedExchange(routes) as exchange:
+            venue = create_ccxt_venue(config_for(exchange_id, [market_id]), ENVIRONMENT, exchange.session)
+            try:
+                return await anext(venue.mark_stream(f"{market_id}.{venue.name.upper()}"))
+            finally:
+                await venue.close()
+
+    with pytest.raises(error, match="not an option|offers no mark_stream"):
+        asyncio.run(asyncio.wait_for(first(), timeout=20))

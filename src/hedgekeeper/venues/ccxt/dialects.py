@@ -18,6 +18,8 @@ ccxt unifies method names, not meanings. Per exchange this table records:
   currency list (a private spot-API call a futures account does not need), and send
   OKX orders one by one to ``trade/order`` (ccxt's default is ``trade/batch-orders``);
 - what the adapter offers (``capabilities``);
+- the unit of the implied vols in the venue's option ticker (Deribit's ``mark_iv`` is in
+  percent), for the stream of option marks;
 - how our trades are paged: ccxt pages Binance, OKX and Bybit itself (``paginate``);
   Deribit's ``get_user_trades_by_instrument_and_time`` is asked oldest first and paged
   forward by the adapter; and whether positions are asked market by market (Bybit
@@ -55,6 +57,8 @@ class Dialect:
     trade_query_params : mapping, extra ``fetch_my_trades`` parameters
     pages_trades_forward : bool, the adapter pages trades forward from the last time seen
     positions_per_market : bool, ``fetch_positions`` takes one symbol a call
+    implied_vol_unit : float or None, one unit of the ticker's raw implied vols as a decimal
+        (0.01: percent); None where the adapter streams no option marks (``MARK_STREAM`` absent)
     """
 
     exchange_id: str
@@ -70,6 +74,7 @@ class Dialect:
     trade_query_params: Mapping[str, Any]
     pages_trades_forward: bool
     positions_per_market: bool
+    implied_vol_unit: float | None = None
 
     def check_client_order_id(self, client_order_id: str) -> str | None:
         """Return why the venue would refuse ``client_order_id``, or None if it is acceptable.
@@ -96,6 +101,7 @@ _ORDER_CAPABILITIES = {
     Capability.TRADE_STREAM: Support.SUPPORTED,  # ccxt.pro watch_trades
     Capability.FILL_STREAM: Support.ABSENT,
     Capability.FUNDING: Support.ABSENT,
+    Capability.MARK_STREAM: Support.ABSENT,
 }
 
 
@@ -111,8 +117,9 @@ DIALECTS: Mapping[str, Dialect] = _frozen({
         client_order_id_param="label", client_order_id_field="label",
         client_order_id_pattern=r".{1,64}", unique_client_order_ids=False,
         amounts_in_contract_units=True, ccxt_options=_frozen({}),
-        capabilities=_frozen(_ORDER_CAPABILITIES), trades_page_size=1000,
-        trade_query_params=_frozen({"sorting": "asc"}), pages_trades_forward=True, positions_per_market=False,
+        capabilities=_frozen(_ORDER_CAPABILITIES | {Capability.MARK_STREAM: Support.SUPPORTED}),
+        trades_page_size=1000, trade_query_params=_frozen({"sorting": "asc"}), pages_trades_forward=True,
+        positions_per_market=False, implied_vol_unit=0.01,
     ),
     "binanceusdm": Dialect(
         exchange_id="binanceusdm", venue="binance",

@@ -18,13 +18,14 @@ Times are ms in ccxt, ns here (``* NS_PER_MS``).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from hedgekeeper.errors import BadData, InvalidOrder
-from hedgekeeper.market.events import BookUpdate, Trade
+from hedgekeeper.market.events import BookUpdate, OptionQuote, Trade
 from hedgekeeper.portfolio.instruments import Instrument, InstrumentKind, Settlement
 from hedgekeeper.portfolio.positions import Balance
 from hedgekeeper.portfolio.values import Money, Price, Quantity, decimal_places, to_decimal
@@ -462,3 +463,38 @@ def trade_from_ccxt(trade: Mapping[str, Any], instrument: Instrument, dialect: D
     ((_, size_coin),) = _coin_levels([[price, trade["amount"]]], instrument, dialect)
     return Trade(int(trade["timestamp"]) * NS_PER_MS, instrument.instrument_id, price, size_coin,
                  1 if trade["side"] == "buy" else -1)
+
+
+def option_quote_from_ccxt(greeks: Mapping[str, Any], instrument: Instrument, dialect: Dialect) -> OptionQuote:
+    """Return ccxt's unified option greeks (``parse_greeks`` of a ticker) as an ``OptionQuote``.
+
+    Implied vols become annualised decimals (``Dialect.implied_vol_unit``); a side the
+    venue quotes at zero (no bid) is NaN; the forward is the venue's underlying price.
+
+    Raises
+    ------
+    BadData
+        If the venue reads no option marks, or the greeks have no time, mark vol or underlying price.
+
+    Examples
+    --------
+    >>> from hedgekeeper.venues.ccxt.dialects import DIALECTS
+    >>> from hedgekeeper.portfolio.instruments import example_instruments
+    >>> greeks = {"timestamp": 1_750_000_001_000, "bidImpliedVolatility": 0.0, "askImpliedVolatility": 61.88,
+    ...           "markImpliedVolatility": 61.27, "underlyingPrice": 104_012.5}
+    >>> option_quote_from_ccxt(greeks, example_instruments()[1], DIALECTS["deribit"])  # doctest: +ELLIPSIS
+    OptionQuote(ts_ns=1750000001000000000, stream='...', bid_vol=nan, ask_vol=0.6188, mark_vol=0.6127, forward_usd=104012.5)
+    """
+    unit = dialect.implied_vol_unit
+    if unit is None:
+        raise BadData(f"{dialect.exchange_id} option marks are not read (no implied vol unit)")
+    mark, forward = greeks.get("markImpliedVolatility"), greeks.get("underlyingPrice")
+    if greeks.get("timestamp") is None or not mark or not forward:
+        raise BadData(f"{instrument.instrument_id}: option ticker without a time, a mark vol or an underlying price")
+
+    def vol(raw: Any) -> float:
+        return float(raw) * unit if raw else math.nan
+
+    return OptionQuote(int(greeks["timestamp"]) * NS_PER_MS, instrument.instrument_id,
+                       vol(greeks.get("bidImpliedVolatility")), vol(greeks.get("askImpliedVolatility")), vol(mark),
+                       float(forward))

@@ -3,8 +3,9 @@
 ``create_ccxt_venue(config)`` reads the credentials from the environment and builds
 the exchange; markets load on first use, and only the configured ``market_ids``
 become instruments. Every method of ``venues/base.py`` is here: the book and trade
-streams come from the venue's websocket through ccxt.pro; the fill stream is absent
-(``fills`` polls); amend is the venue's own (``edit_order``).
+streams (and, on Deribit, the options' marks) come from the venue's websocket through
+ccxt.pro; the fill stream is absent (``fills`` polls); amend is the venue's own
+(``edit_order``).
 
 Placing is idempotent on the client order id, in this order:
 
@@ -32,7 +33,7 @@ from typing import Any
 import aiohttp
 
 from hedgekeeper.errors import ConfigError, InvalidOrder, OrderNotFound, VenueRejected, VenueUnavailable
-from hedgekeeper.market.events import BookUpdate, TopOfBook, Trade
+from hedgekeeper.market.events import BookUpdate, OptionQuote, TopOfBook, Trade
 from hedgekeeper.portfolio.instruments import Instrument, InstrumentRegistry
 from hedgekeeper.portfolio.positions import Balance
 from hedgekeeper.timestamps import NS_PER_MS
@@ -49,6 +50,7 @@ from hedgekeeper.venues.ccxt.parsing import (
     client_order_id_of,
     fill_from_ccxt,
     instrument_from_market,
+    option_quote_from_ccxt,
     order_from_ccxt,
     position_from_ccxt,
     trade_from_ccxt,
@@ -407,6 +409,27 @@ class CcxtVenue:
                 if str(trade.get("id")) not in seen:
                     seen.add(str(trade.get("id")))
                     yield trade_from_ccxt(trade, instrument, self._dialect)
+
+    async def mark_stream(self, instrument_id: str) -> AsyncIterator[OptionQuote]:
+        """Yield the option's bid, ask and mark implied vols from the venue's ticker websocket (ccxt.pro).
+
+        Raises
+        ------
+        VenueRejected
+            If the venue offers no option marks (``Capability.MARK_STREAM`` absent).
+        ConfigError
+            If the instrument is not an option.
+        """
+        if self.capabilities.get(Capability.MARK_STREAM, Support.ABSENT) is Support.ABSENT:
+            raise self._absent(Capability.MARK_STREAM)
+        instrument, market = await self._resolve(instrument_id)
+        if not instrument.is_option:
+            raise ConfigError(f"{instrument_id} is not an option: marks are streamed for options only")
+        exchange = self._client.exchange
+        action = self._action("watch_ticker", market)
+        while True:
+            ticker = await self._client.read(action, lambda: exchange.watch_ticker(market["symbol"]))
+            yield option_quote_from_ccxt(exchange.parse_greeks(ticker["info"], market), instrument, self._dialect)
 
     def fill_stream(self) -> AsyncIterator[Fill]:
         """Refuse: ``Capability.FILL_STREAM`` is absent."""
