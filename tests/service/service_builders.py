@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import socket
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,15 @@ from hedgekeeper.service.config import ServiceSpec, parse_service
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "service.toml"
 TOKEN = "test-token-0123456789"
+
+
+def wait_for(condition: Callable[[], bool], timeout_s: float = 40.0, what: str = "condition") -> None:
+    """Return once ``condition()`` holds; fail the test naming ``what`` after ``timeout_s`` seconds."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+        time.sleep(0.02)
 
 
 def free_port() -> int:

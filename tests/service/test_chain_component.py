@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pydantic
 import pytest
 from fastapi.testclient import TestClient
-from service.service_builders import TOKEN, service_document, service_spec, to_toml
+from service.service_builders import TOKEN, service_document, service_spec, to_toml, wait_for
 
 from hedgekeeper.api.app import create_app
 from hedgekeeper.chain.anvil import AnvilNode, find_anvil
@@ -27,14 +26,6 @@ from hedgekeeper.service.runtime import Service
 CHAIN_EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "chain.toml"
 KEEPER_REASONS = ("hard limit", "worth it", "cost above benefit", "would revert", "a rebalance is in flight")
 START_NS = 1_750_000_000 * 10**9
-
-
-def wait_for(condition: Callable[[], bool], timeout_s: float = 40.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
-        time.sleep(0.05)
 
 
 def chain_file(folder: Path, **vault: Any) -> Path:

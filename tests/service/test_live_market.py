@@ -16,13 +16,13 @@ import datetime as dt
 import json
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
-from service.service_builders import service_document
+from service.service_builders import service_document, wait_for
 from venues.ccxt.recorded_exchange import Call, RecordedExchange, Reply, fixture, serving, static
 from venues.ccxt.recorded_venues import DERIBIT_API, DERIBIT_WS, deribit_websocket
 from venues.ccxt.venue_builders import ENVIRONMENT
@@ -37,14 +37,6 @@ from hedgekeeper.venues.ccxt.venue import create_ccxt_venue
 
 PERPETUAL = "BTC-PERPETUAL.DERIBIT"
 CALL = "BTC-27JUN25-110000-C.DERIBIT"
-
-
-def wait_for(condition: Callable[[], bool], timeout_s: float = 30.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
-        time.sleep(0.02)
 
 
 class ScriptedVenue:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from service.service_builders import service_spec
+from service.service_builders import service_spec, wait_for
 
 from hedgekeeper.engine.persistence.store import Store
 from hedgekeeper.errors import HedgekeeperError
@@ -16,14 +14,6 @@ from hedgekeeper.service.market_feed import source_events, split_at
 from hedgekeeper.service.runtime import Service
 from hedgekeeper.service.simulated_exchange import ExchangeJournal, SimulatedMarketVenues
 from hedgekeeper.service.wiring import exchange_traded, hedge_streams, market_key
-
-
-def wait_for(condition: Callable[[], bool], timeout_s: float = 30.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
-        time.sleep(0.02)
 
 
 def rebuilt_exchange(spec, folder: Path, until_ns: int) -> SimulatedMarketVenues:  # noqa: ANN001

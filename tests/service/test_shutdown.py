@@ -11,8 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from service.service_builders import TOKEN, free_port, service_document, service_spec, to_toml
-from service.test_runtime import wait_for
+from service.service_builders import TOKEN, free_port, service_document, service_spec, to_toml, wait_for
 
 from hedgekeeper.engine.persistence.store import Store
 from hedgekeeper.service.runtime import Service
