@@ -251,6 +251,7 @@ def run(events: Sequence[MarketEvent], strategy: Strategy, fraction: float, spac
         if now >= next_poll_ns:
             _own(executor.poll(now), hedges[-1] if hedges else None)
             next_poll_ns = now + POLL_NS
+    executor.close()
     return hedges
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import tomllib
+import warnings
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,7 @@ import pytest
 from hedgekeeper.backtest.config import parse_backtest
 from hedgekeeper.errors import ConfigError
 from hedgekeeper.execution.pacing import AlmgrenChrissPacing, TwapPacing
-from hedgekeeper.backtest.runner import build_engine, market_events
+from hedgekeeper.backtest.runner import build_engine, market_events, run_variant
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "backtest_short_call.toml"
 
@@ -65,3 +67,14 @@ def test_the_execution_table_picks_the_pacing_and_refuses_two() -> None:
         _backtest(slices=2, **AC_PACING)
     with pytest.raises(ConfigError, match="execution.almgren_chriss.vol"):
         _backtest(almgren_chriss={"interval_s": 10.0, "vol": -1.0, "risk_aversion_per_usd": 1e-4})
+
+
+def test_a_run_closes_its_executors_event_loop_and_leaks_nothing() -> None:
+    backtest = _backtest(slices=2, interval_s=20.0)
+    gc.collect()  # what earlier tests left behind is not this run's
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        recorder = run_variant(backtest, backtest.variants[0])
+        gc.collect()
+    assert recorder.fills  # it traded through the exchange executor
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)], [str(w.message) for w in caught]

@@ -237,6 +237,11 @@ class OnChainExecutor:
         """Return whether trades of ``underlying`` are still being worked by either executor."""
         return self.rest.working(underlying) or self.router.working(underlying)
 
+    def close(self) -> None:
+        """Close both executors."""
+        self.router.close()
+        self.rest.close()
+
 
 def deploy_market(backtest: Backtest, clock: SimulatedClock,
                   order_books: Mapping[str, OrderBook]) -> ChainMarket:

@@ -146,7 +146,10 @@ def run_variant(backtest: Backtest, variant: Variant, progress: Callable[[int], 
     engine = build_engine(backtest, variant)
     events, _, _ = market_events(backtest)
     report = None if progress is None else (lambda _: progress(engine.clock.now_ns()))
-    return engine.run(events, report)
+    try:
+        return engine.run(events, report)
+    finally:
+        engine.hedger.close()
 
 
 def run_backtest(backtest: Backtest, *, show_progress: bool = True) -> BacktestResult:

@@ -67,6 +67,10 @@ class BookExecutor(Protocol):
         """Return whether trades of ``underlying`` are still being worked."""
         ...
 
+    def close(self) -> None:
+        """Release what the executor holds (its event loop); it takes no trade after."""
+        ...
+
 
 @dataclass(frozen=True, kw_only=True)
 class HedgeInstrument:
@@ -173,6 +177,10 @@ class PlannerHedger:
     def working(self, underlying: str) -> bool:
         """Return whether a rebalance of ``underlying`` is still being executed."""
         return self.book_executor.working(underlying)
+
+    def close(self) -> None:
+        """Close the executor (at the end of a run)."""
+        self.book_executor.close()
 
     def _unit(self, instrument: Instrument, book: BookState) -> _Unit:
         market = book.market.underlying(instrument.underlying)

@@ -88,6 +88,10 @@ class Hedger(Protocol):
         """Return whether a rebalance of ``underlying`` is still being executed."""
         ...
 
+    def close(self) -> None:
+        """Release what executing holds, at the end of a run."""
+        ...
+
 
 @dataclass(frozen=True, kw_only=True)
 class UnderlyingFeed:

@@ -129,6 +129,10 @@ class ExchangeExecutor:
         """Return whether a hedge of ``underlying`` has slices to send or children working."""
         return any(parent.instrument.underlying == underlying for parent in self._parents)
 
+    def close(self) -> None:
+        """Close the executor's event loop (its venues are the caller's to close first)."""
+        self._loop.close()
+
     def _done(self, parent: _Parent) -> bool:
         return not parent.schedule and all(self.orders.orders[child].status.is_terminal for child in parent.children)
 

@@ -245,6 +245,10 @@ class RoutedExecutor:
         """Return whether a hedge of ``underlying`` has children working or rounds to go."""
         return any(parent.underlying == underlying for parent in self._parents)
 
+    def close(self) -> None:
+        """Close the executor's event loop (its venues are the caller's to close first)."""
+        self._loop.close()
+
     def _arrival_mid(self, client_order_id: str) -> float | None:
         parent = self._parent_of.get(client_order_id)
         return None if parent is None else parent.arrival_mid_usd

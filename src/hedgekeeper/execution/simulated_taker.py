@@ -99,6 +99,9 @@ class SimulatedTaker:
         """Return False: nothing is ever left working."""
         return False
 
+    def close(self) -> None:
+        """Nothing to release: fills are computed in place."""
+
     def take_option(
         self,
         instrument: Instrument,

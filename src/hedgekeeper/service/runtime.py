@@ -628,6 +628,7 @@ class Service:
                 if machinery.executor is not None:
                     for venue in machinery.manager.venues.values():
                         machinery.executor.run(venue.close())
+                    machinery.executor.close()
         except Exception as error:  # noqa: BLE001 - the stop must finish
             logger.exception("shutdown: %s", error)
         finally:
