@@ -8,15 +8,22 @@ exchange whose book is fed by the events, so a hedge takes only the liquidity
 quoted and pays the price it walks to), on the simulated regime with short-lived
 spikes (``ml.simulation.spiky_events``), out of sample:
 
-- the model trains (``ml.pipeline.train``) on ``--train-paths`` paths of ``--train-days``;
-- every policy then runs on ``--test-paths`` other paths of ``--test-days``, drawn
-  after the training paths from the same generator (other seeds, never seen).
+- the gate's label horizon and defer probability are chosen for each family on
+  walk-forward validation blocks of the training paths (``ml.selection.select_gates``,
+  in the harness, whose runs take seconds where the engine's take minutes; each
+  block's models trained on what was known an embargo before it);
+- the chosen horizon's model trains (``ml.pipeline.train``) on ``--train-paths``
+  paths of ``--train-days``;
+- every policy then runs once on ``--test-paths`` other paths of ``--test-days``,
+  drawn after the training paths from the same generator (other seeds, never seen).
 
 The book: 25 short 30-day at-the-money BTC calls (strike 60,000 USD, marked at 60%
 vol) delta-hedged with a USDT perpetual at a 5 bps taker fee, as in the harness.
 Policies: fixed delta thresholds (hedge to the band's edge) and the Whalley-Wilmott
-band, each without and with the gate (``[policy.ml_gate]``, ``examples/ml_gate_simulated.toml``),
-all inside the same hard limits. Risk is the hedging error (std of the hourly
+band, each without and with its chosen gate (``[policy.ml_gate]``, limits of
+``examples/ml_gate_simulated.toml``), all inside the same hard limits; the gated
+thresholds reach band widths wide enough that the gated and static frontiers
+overlap in hedging error, so they compare at equal error by interpolation. Risk is the hedging error (std of the hourly
 change of the book's equity, USD), cost the fees plus slippage against the mid (USD),
 both from ``backtest.metrics``; frontiers are averaged over the test paths
 (``backtest.frontier.sweep_frontier``) and read at equal hedging error
@@ -35,7 +42,7 @@ The backtest file format needs a market source; its ``[simulation]`` table is a
 placeholder at the paths' start (time and price) that no run reads: each run is
 given the spiky path's events instead.
 
-    python bench/bench_ml_gate_engine.py [--train-paths 2] [--train-days 10] [--test-paths 2] [--test-days 4]   # ~10 min on 2 cores
+    python bench/bench_ml_gate_engine.py [--train-paths 2] [--train-days 10] [--test-paths 3] [--test-days 5]   # ~10 min on 2 cores
 """
 
 from __future__ import annotations
@@ -55,8 +62,17 @@ from hedgekeeper.backtest.config import Variant
 from hedgekeeper.backtest.frontier import SweepPoint, sweep_frontier
 from hedgekeeper.engine.loop import Engine
 from hedgekeeper.market.events import MarketEvent
-from hedgekeeper.ml.evaluation import PolicyPoint, comparison_lines, evaluate_policies
-from hedgekeeper.ml.pipeline import WIDE_BAND_COIN, MLConfig, load_ml_config, make_policy, train
+from hedgekeeper.ml.evaluation import PolicyPoint, comparison_lines, evaluate_policies, target_line
+from hedgekeeper.ml.pipeline import (
+    WIDE_BAND_COIN,
+    MLConfig,
+    deferral_limits,
+    for_family,
+    gate_table,
+    load_ml_config,
+    make_policy,
+)
+from hedgekeeper.ml.selection import Sweep, select_gates, selection_lines, train_chosen
 from hedgekeeper.ml.simulation import (
     DeferralLimits,
     HedgingTask,
@@ -74,10 +90,11 @@ OUTPUT = Path("results/bench-ml-engine")
 PERPETUAL = "BTCUSDT-PERP.BINANCE"
 OPTION = "BTC-30D-ATM-C.DERIBIT"
 NS_PER_SECOND = 1_000_000_000
-THRESHOLD_WIDTHS = (0.5, 0.7, 1.0, 1.4, 2.0)
+THRESHOLD_WIDTHS = (0.5, 0.7, 1.0, 1.4, 2.0, 2.8)
 WHALLEY_WILMOTT_RISK_AVERSIONS = (1e-5, 1e-4, 1e-3)
-DEFER_PROBABILITIES = 2
-"""The gated variants use the first this many defer probabilities of ``[ml.policies]``."""
+SWEEPS = (Sweep("threshold", THRESHOLD_WIDTHS, THRESHOLD_WIDTHS),
+          Sweep("whalley_wilmott", WHALLEY_WILMOTT_RISK_AVERSIONS, WHALLEY_WILMOTT_RISK_AVERSIONS))
+TARGET = 0.15  # the issue's: at least 15% less cost at equal or lower hedging error than the best static policy
 
 
 def _say(line: str) -> None:
@@ -88,34 +105,38 @@ def _iso(ts_ns: int) -> str:
     return datetime.fromtimestamp(ts_ns / NS_PER_SECOND, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _gate_table(config: MLConfig, probability: float) -> dict[str, Any]:
-    return {"model_path": str(config.model_path), "defer_probability": probability, **config.gate.model_dump()}
+def _sweep(judged: Mapping[str, MLConfig]) -> list[dict[str, Any]]:
+    """Return the ``[[sweep]]`` variants: each family's settings without and with the gate chosen for it.
 
-
-def _sweep(config: MLConfig) -> list[dict[str, Any]]:
-    """Return the ``[[sweep]]`` variants: each family without and with the gate at each defer probability."""
+    ``judged`` maps each family to the configuration judging its chosen gate
+    (``ml.selection.judged_config``: the model trained at the chosen horizon, the chosen probability).
+    """
     entries = []
-    probabilities = config.policies.defer_probabilities[:DEFER_PROBABILITIES]
-    for width in THRESHOLD_WIDTHS:
-        profile = {"BTC": {"delta_coin": {"target": 0.0, "width": width}}}
-        entries.append({"label": f"threshold-{width:g}", "family": "threshold", "parameter": width, "profile": profile})
-        entries += [{"label": f"gated-threshold-{width:g}-p{q:g}", "family": f"gated threshold p>={q:g}",
-                     "parameter": width, "profile": profile, "policy": {"ml_gate": _gate_table(config, q)}}
-                    for q in probabilities]
-    wide = {"BTC": {"delta_coin": {"target": 0.0, "width": WIDE_BAND_COIN}}}
-    for aversion in WHALLEY_WILMOTT_RISK_AVERSIONS:
-        policy = {"kind": "whalley_wilmott", "whalley_wilmott": {"risk_aversion_per_usd": aversion}}
-        entries.append({"label": f"whalley_wilmott-{aversion:g}", "family": "whalley_wilmott", "parameter": aversion,
-                        "policy": policy, "profile": wide})
-        entries += [{"label": f"gated-whalley_wilmott-{aversion:g}-p{q:g}",
-                     "family": f"gated Whalley-Wilmott p>={q:g}", "parameter": aversion, "profile": wide,
-                     "policy": {**policy, "ml_gate": _gate_table(config, q)}}
-                    for q in probabilities]
+    for family, config in judged.items():
+        probability = config.policies.defer_probabilities[0]
+        gate = gate_table(config, config.model_path, probability)
+        chosen = f"h{config.labels.horizon_steps}-p{probability:g}"
+        for parameter in config.policies.parameters:
+            if family == "threshold":
+                policy: dict[str, Any] = {}
+                profile = {"BTC": {"delta_coin": {"target": 0.0, "width": parameter}}}
+            else:
+                policy = {"kind": "whalley_wilmott", "whalley_wilmott": {"risk_aversion_per_usd": parameter}}
+                profile = {"BTC": {"delta_coin": {"target": 0.0, "width": WIDE_BAND_COIN}}}
+            entries.append({"label": f"{family}-{parameter:g}", "family": family, "parameter": parameter,
+                            "policy": policy, "profile": profile})
+            if parameter in config.policies.gated_parameters:
+                entries.append({"label": f"gated-{family}-{parameter:g}-{chosen}", "family": f"gated {family}",
+                                "parameter": parameter, "profile": profile, "policy": {**policy, "ml_gate": gate}})
     return entries
 
 
-def _document(config: MLConfig, start_ns: int, spot_usd: float, days: float, hedge_coin: float) -> dict[str, Any]:
-    """Return the backtest document of the harness's book: short at-the-money calls, ``hedge_coin`` of the perpetual."""
+def _document(config: MLConfig, judged: Mapping[str, MLConfig], start_ns: int, spot_usd: float, days: float,
+              hedge_coin: float) -> dict[str, Any]:
+    """Return the backtest document of the harness's book: short at-the-money calls, ``hedge_coin`` of the perpetual.
+
+    Its ``[[sweep]]``: each family of ``judged`` (see ``_sweep``) without and with its chosen gate.
+    """
     book = config.book
     strike = round(spot_usd, -2)
     notional = book.n_options * spot_usd
@@ -146,7 +167,7 @@ def _document(config: MLConfig, start_ns: int, spot_usd: float, days: float, hed
         "hedging": {"underlyings": {"BTC": {"spot_stream": PERPETUAL, "instruments": [{"instrument_id": PERPETUAL}]}}},
         "fees": {"venues": {"binance": {"taker": 0.0005, "maker": 0.0002}, "deribit": {"taker": 0.0003, "maker": 0.0}}},
         "engine": {"sample_interval_s": 3600.0},
-        "sweep": _sweep(config),
+        "sweep": _sweep(judged),
     }
 
 
@@ -199,9 +220,8 @@ def _harness_points(config: MLConfig, tasks: list[HedgingTask], entries: list[di
     """Return the harness's figures for the same settings on the same test paths."""
     variants = []
     for entry in entries:
-        family = "whalley_wilmott" if "whalley_wilmott" in entry["label"] else "threshold"
-        other = config.model_copy(update={"policies": config.policies.model_copy(update={"family": family})})
-        gate = entry.get("policy", {}).get("ml_gate")
+        other = for_family(config, "whalley_wilmott" if "whalley_wilmott" in entry["label"] else "threshold")
+        gate = entry["policy"].get("ml_gate")
         variants.append((entry["label"], entry["family"], entry["parameter"],
                          lambda other=other, p=entry["parameter"], gate=gate: make_policy(other, p, gate)))
     hard = config.hard_limits
@@ -213,9 +233,9 @@ def _harness_points(config: MLConfig, tasks: list[HedgingTask], entries: list[di
 def _families(points: list[PolicyPoint]) -> dict[str, list[PolicyPoint]]:
     return {
         "static threshold": [p for p in points if p.family == "threshold"],
-        "gated threshold": [p for p in points if p.family.startswith("gated threshold")],
+        "gated threshold": [p for p in points if p.family == "gated threshold"],
         "static Whalley-Wilmott": [p for p in points if p.family == "whalley_wilmott"],
-        "gated Whalley-Wilmott": [p for p in points if p.family.startswith("gated Whalley-Wilmott")],
+        "gated Whalley-Wilmott": [p for p in points if p.family == "gated whalley_wilmott"],
     }
 
 
@@ -231,23 +251,22 @@ def _comparisons(title: str, points: list[PolicyPoint]) -> None:
     ):
         print()
         print("\n".join(comparison_lines(f"{title}: {heading}", gated, reference)))
+        print(f"  {target_line(gated, reference, TARGET)}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--train-paths", type=int, default=2, help="spiky paths the model trains on")
     parser.add_argument("--train-days", type=float, default=10.0, help="days per training path")
-    parser.add_argument("--test-paths", type=int, default=2, help="other spiky paths every policy runs on")
-    parser.add_argument("--test-days", type=float, default=4.0, help="days per test path")
+    parser.add_argument("--test-paths", type=int, default=3, help="other spiky paths every policy runs on")
+    parser.add_argument("--test-days", type=float, default=5.0, help="days per test path")
     parser.add_argument("--skip-harness", action="store_true", help="skip the harness's side-by-side figures")
     options = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     start = time.perf_counter()
     config = load_ml_config(EXAMPLES / "ml_gate_simulated.toml")
     config = config.model_copy(update={"output_dir": OUTPUT, "model_path": OUTPUT / "gate-simulated.joblib"})
-    gate = config.gate
-    limits = DeferralLimits(gate.max_deferral_s, gate.outer_band_multiple, gate.min_liquidation_distance,
-                            gate.max_leverage)
+    limits = deferral_limits(config)
 
     # Market: training paths first, then the test paths, from one generator (as ml.pipeline.build_tasks draws them).
     rng = np.random.default_rng(config.seed)
@@ -265,13 +284,19 @@ def main() -> None:
     print(f"Spiky paths: the model trains on {options.train_paths} x {options.train_days:g} days; every policy runs "
           f"on {options.test_paths} other paths x {options.test_days:g} days at 1-minute steps")
 
-    # Model: trained on the training paths only.
-    training = train(config, _say, tasks=train_tasks)
-    metrics = training.saved.metrics
-    print(f"  walk-forward AUC {metrics.get('walk_forward_auc', math.nan):.3f}, Brier "
-          f"{metrics.get('walk_forward_brier', math.nan):.4f} against "
-          f"{metrics.get('walk_forward_brier_base_rate', math.nan):.4f} for the base rate "
-          f"({time.perf_counter() - start:.0f} s)")
+    # Gate: horizon and probability chosen on validation blocks of the training paths (in the harness, starting
+    # delta-hedged as the engine's runs do), then the chosen horizon's model trained on the training paths only.
+    run = select_gates(config, train_tasks, SWEEPS, start_hedged=True, model_dir=OUTPUT / "selection", progress=_say)
+    for selection in run.selections.values():
+        print("\n".join(selection_lines(selection)))
+    chosen = train_chosen(config, train_tasks, run.selections, OUTPUT, _say)
+    judged = {family: judged_config for family, (judged_config, _) in chosen.items()}
+    for family, (_, training) in chosen.items():
+        metrics = training.saved.metrics
+        print(f"  {family}: walk-forward AUC {metrics.get('walk_forward_auc', math.nan):.3f}, Brier "
+              f"{metrics.get('walk_forward_brier', math.nan):.4f} against "
+              f"{metrics.get('walk_forward_brier_base_rate', math.nan):.4f} for the base rate")
+    print(f"  ({time.perf_counter() - start:.0f} s)")
 
     # Engine: every setting on every test path, each path's book at its first quote, delta-hedged (as in the harness).
     test_tasks = [task(f"test-{n + 1}", events) for n, events in enumerate(test_events)]
@@ -280,14 +305,15 @@ def main() -> None:
         def edit(document: dict[str, Any]) -> list[MarketEvent]:
             first = events[0]
             spot = 0.5 * (first.bid_usd + first.ask_usd)  # type: ignore[attr-defined]  (a TopOfBook opens each path)
-            document.update(_document(config, first.ts_ns, spot, options.test_days,
+            document.update(_document(config, judged, first.ts_ns, spot, options.test_days,
                                       round(-float(test.delta_coin[0]), 3)))
             return events
 
         return edit
 
     markets = [market(events, test) for events, test in zip(test_events, test_tasks, strict=True)]
-    document = _document(config, test_events[0][0].ts_ns, float(test_tasks[0].path.spot_usd[0]), options.test_days, 0.0)
+    document = _document(config, judged, test_events[0][0].ts_ns, float(test_tasks[0].path.spot_usd[0]),
+                         options.test_days, 0.0)
     print("\nThrough the engine (out of sample):")
     engine_start = time.perf_counter()
     swept = sweep_frontier(document, markets, observer=_audit(limits), progress=_say)

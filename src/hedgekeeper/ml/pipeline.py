@@ -381,11 +381,11 @@ def evaluate(config: MLConfig, progress: Callable[[str], None] | None = None,
     saved = load_model(config.model_path, FEATURES)
     test_tasks = build_tasks(config, say)[1] if tasks is None else tasks
     limits = deferral_limits(config)
-    family = config.policies.family
+    family, horizon = config.policies.family, config.labels.horizon_steps
     static_variants = [(f"{family}-{p:g}", family, p, lambda p=p: make_policy(config, p))
                        for p in config.policies.parameters]
     gated_variants = [
-        (f"gated-{family}-{p:g}-p{q:g}", f"gated {family} p>={q:g}", p,
+        (f"gated-{family}-{p:g}-h{horizon}-p{q:g}", f"gated {family} h{horizon} p>={q:g}", p,
          lambda p=p, q=q: make_policy(config, p, gate_table(config, config.model_path, q)))
         for q in config.policies.defer_probabilities for p in config.policies.gated_parameters
     ]
