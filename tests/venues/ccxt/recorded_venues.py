@@ -69,7 +69,9 @@ class RecordedDeribit:
 def deribit_websocket(message: Mapping[str, Any]) -> list[Any]:
     """Answer a JSON-RPC request; a subscription is confirmed, then its recorded notifications follow."""
     reply = {"jsonrpc": "2.0", "id": message.get("id"), "usIn": 0, "usOut": 0, "usDiff": 0, "testnet": False}
-    if message.get("method") != "public/subscribe":
+    if message.get("method") == "public/auth":
+        return [fixture("deribit", "ws_auth") | {"id": message.get("id")}]
+    if message.get("method") not in ("public/subscribe", "private/subscribe"):
         return [reply | {"result": "ok"}]
     channels = list(message["params"]["channels"])
     notifications = []
@@ -80,6 +82,8 @@ def deribit_websocket(message: Mapping[str, Any]) -> list[Any]:
             notifications.append(fixture("deribit", "ws_trades"))
         elif channel.startswith("ticker."):
             notifications.append(fixture("deribit", "ws_ticker_option"))
+        elif channel.startswith("user.trades."):  # a repeat of the first trade comes with the next one
+            notifications += [fixture("deribit", "ws_user_trades"), fixture("deribit", "ws_user_trades_next")]
     return [reply | {"result": channels}, *notifications]
 
 

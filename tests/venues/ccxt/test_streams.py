@@ -10,6 +10,7 @@ amounts are USD of face, so a level of 50,000 USD at 104,000 USD per BTC is
 from __future__ import annotations
 
 import asyncio
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from venues.ccxt.venue_builders import ENVIRONMENT, config_for
 
 from hedgekeeper.errors import ConfigError, VenueRejected
 from hedgekeeper.market.events import BookUpdate, OptionQuote, Trade
+from hedgekeeper.venues.orders import Fill, Side
 from hedgekeeper.venues.ccxt.venue import create_ccxt_venue
 
 PERPETUAL = "BTC-PERPETUAL.DERIBIT"
@@ -96,3 +98,31 @@ def test_a_mark_stream_is_refused_for_a_non_option_or_a_venue_without_marks(exch
 
     with pytest.raises(error, match="not an option|offers no mark_stream"):
         asyncio.run(asyncio.wait_for(first(), timeout=20))
+
+
+def test_deribit_fill_stream_authenticates_and_yields_each_of_our_fills_once_in_the_configured_markets() -> None:
+    async def collect() -> tuple[RecordedExchange, list[Fill]]:
+        async with RecordedExchange(RecordedDeribit().routes(), {DERIBIT_WS: deribit_websocket}) as exchange:
+            venue = create_ccxt_venue(config_for("deribit", ["BTC-PERPETUAL"]), ENVIRONMENT, exchange.session)
+            try:
+                stream = venue.fill_stream()
+                fills = [await anext(stream), await anext(stream)]
+                await stream.aclose()
+                return exchange, fills
+            finally:
+                await venue.close()
+
+    exchange, fills = asyncio.run(asyncio.wait_for(collect(), timeout=20))
+    sent = [call.params for call in exchange.calls if call.method == "WS"]
+    assert [m["method"] for m in sent[:2]] == ["public/auth", "private/subscribe"]
+    assert sent[0]["params"]["client_id"] == ENVIRONMENT["HK_TEST_KEY"]  # signed with the key, never the secret
+    assert ENVIRONMENT["HK_TEST_SECRET"] not in str(sent)
+    assert sent[1]["params"]["channels"] == ["user.trades.any.any.raw"]
+    # the ETH trade is outside the configured markets; the repeated BTC trade comes once
+    first, second = fills
+    assert (first.fill_id, first.client_order_id, first.venue_order_id) == ("315235790", "hk-0007", "31523569100")
+    assert (first.instrument_id, first.side, first.liquidity.value) == (PERPETUAL, Side.BUY, "taker")
+    assert first.quantity.value == Decimal(4)  # 40 USD of face in 10 USD contracts
+    assert (first.price.value, first.fee.amount, first.fee.currency) == (Decimal("104002.5"), Decimal("1.92E-7"), "BTC")
+    assert first.ts_ns == 1_750_000_007_100_000_000
+    assert (second.fill_id, second.quantity.value, second.liquidity.value) == ("315235811", Decimal(1), "maker")

@@ -1,4 +1,4 @@
-"""Every ccxt venue honours the ``Venue`` protocol: its methods, its name, its capability map, absent streams."""
+"""Every ccxt venue honours the ``Venue`` protocol: its methods, its name, its capability map, absent streams refused."""
 
 from __future__ import annotations
 
@@ -12,16 +12,20 @@ from hedgekeeper.venues.base import Capability, Support, Venue, supports
 from hedgekeeper.venues.ccxt import create_ccxt_venue
 
 
-@pytest.mark.parametrize(("exchange_id", "name"), [
-    ("deribit", "deribit"), ("binanceusdm", "binance"), ("okx", "okx"), ("bybit", "bybit")])
-def test_ccxt_venue_is_a_venue_with_native_amend_websocket_streams_and_no_fill_stream(exchange_id: str,
-                                                                                      name: str) -> None:
+@pytest.mark.parametrize(("exchange_id", "name", "fills_streamed"), [
+    ("deribit", "deribit", True), ("binanceusdm", "binance", False), ("okx", "okx", False),
+    ("bybit", "bybit", False)])
+def test_ccxt_venue_is_a_venue_with_native_amend_and_websocket_streams(exchange_id: str, name: str,
+                                                                       fills_streamed: bool) -> None:
     async def scenario():
         venue = create_ccxt_venue(config_for(exchange_id, ["ANY"]), ENVIRONMENT)
         try:
-            with pytest.raises(VenueRejected, match="absent") as raised:
-                venue.fill_stream()
-            return venue, [raised.value]
+            refusals = []
+            if not fills_streamed:  # refused before anything is asked of the venue
+                with pytest.raises(VenueRejected, match="offers no fill_stream") as raised:
+                    await anext(venue.fill_stream())
+                refusals.append(raised.value)
+            return venue, refusals
         finally:
             await venue.close()
 
@@ -32,5 +36,5 @@ def test_ccxt_venue_is_a_venue_with_native_amend_websocket_streams_and_no_fill_s
     assert all(supports(venue, one) for one in (Capability.POST_ONLY, Capability.IOC, Capability.FOK,
                                                  Capability.REDUCE_ONLY, Capability.SANDBOX))
     assert supports(venue, Capability.BOOK_STREAM) and supports(venue, Capability.TRADE_STREAM)
-    assert not supports(venue, Capability.FILL_STREAM)
-    assert len(refusals) == 1
+    assert supports(venue, Capability.FILL_STREAM) is fills_streamed
+    assert len(refusals) == (0 if fills_streamed else 1)

@@ -3,9 +3,9 @@
 ``create_ccxt_venue(config)`` reads the credentials from the environment and builds
 the exchange; markets load on first use, and only the configured ``market_ids``
 become instruments. Every method of ``venues/base.py`` is here: the book and trade
-streams (and, on Deribit, the options' marks) come from the venue's websocket through
-ccxt.pro; the fill stream is absent (``fills`` polls); amend is the venue's own
-(``edit_order``).
+streams (and, on Deribit, the options' marks and our fills) come from the venue's
+websocket through ccxt.pro; elsewhere the fill stream is absent (``fills`` polls); amend
+is the venue's own (``edit_order``).
 
 Placing is idempotent on the client order id, in this order:
 
@@ -431,9 +431,28 @@ class CcxtVenue:
             ticker = await self._client.read(action, lambda: exchange.watch_ticker(market["symbol"]))
             yield option_quote_from_ccxt(exchange.parse_greeks(ticker["info"], market), instrument, self._dialect)
 
-    def fill_stream(self) -> AsyncIterator[Fill]:
-        """Refuse: ``Capability.FILL_STREAM`` is absent."""
-        raise self._absent(Capability.FILL_STREAM)
+    async def fill_stream(self) -> AsyncIterator[Fill]:
+        """Yield our fills in the configured instruments from the venue's private websocket, each once (ccxt.pro).
+
+        Raises
+        ------
+        VenueRejected
+            If the adapter offers no fill stream for this venue (``Capability.FILL_STREAM``
+            absent): its fills are polled with ``fills``.
+        """
+        if self.capabilities.get(Capability.FILL_STREAM, Support.ABSENT) is Support.ABSENT:
+            raise self._absent(Capability.FILL_STREAM)
+        by_symbol = {market["symbol"]: instrument for instrument, market in await self._scope(None)}
+        exchange = self._client.exchange
+        action = f"{self._dialect.exchange_id} watch_my_trades"
+        seen: set[str] = set()
+        while True:  # ccxt hands out every trade it holds each time: the new ones are those not seen
+            for trade in await self._client.read(action, lambda: exchange.watch_my_trades()):
+                instrument = by_symbol.get(trade.get("symbol"))
+                if instrument is None or str(trade["id"]) in seen:
+                    continue
+                seen.add(str(trade["id"]))
+                yield fill_from_ccxt(trade, instrument, self._dialect, self._client_ids.get(str(trade.get("order")), ""))
 
     async def close(self) -> None:
         """Close the exchange's connections."""
