@@ -53,7 +53,8 @@ from bench_vault_gas import system_config
 from hedgekeeper.chain.anvil import AnvilNode
 from hedgekeeper.chain.backends import Chain, connect
 from hedgekeeper.chain.deploy import DeployedSystem, attach_system, deploy_system
-from hedgekeeper.chain.keeper import Keeper, KeeperConfig
+from hedgekeeper.chain.keeper import Keeper
+from hedgekeeper.chain.keeper_config import KeeperConfig
 from hedgekeeper.chain.reader import read_check, read_checks
 from hedgekeeper.chain.units import to_fixed
 

@@ -27,7 +27,8 @@ from hedgekeeper.chain.gas import (
     ecotone_l1_fee_wei,
     unsigned_type2_bytes,
 )
-from hedgekeeper.chain.keeper import Keeper, KeeperConfig, OpStackFeeConfig
+from hedgekeeper.chain.keeper import Keeper
+from hedgekeeper.chain.keeper_config import KeeperConfig, OpStackFeeConfig
 from hedgekeeper.chain.reader import read_check
 from hedgekeeper.chain.units import to_fixed
 from hedgekeeper.cli import app

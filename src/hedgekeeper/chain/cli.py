@@ -101,7 +101,8 @@ def keep(
 
     from hedgekeeper.chain.arbitrage import align_pool
     from hedgekeeper.chain.deploy import SystemConfig, deploy_system
-    from hedgekeeper.chain.keeper import Keeper, KeeperConfig
+    from hedgekeeper.chain.keeper import Keeper
+    from hedgekeeper.chain.keeper_config import KeeperConfig
     from hedgekeeper.chain.oracle_updater import (
         OracleSubmission,
         OracleUpdater,

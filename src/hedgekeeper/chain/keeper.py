@@ -40,10 +40,9 @@ from __future__ import annotations
 import logging
 import math
 import threading
-from dataclasses import dataclass, field
-from typing import Annotated, Any
+from dataclasses import dataclass
+from typing import Any
 
-import pydantic
 from eth_tester.exceptions import TransactionFailed
 from web3.contract import Contract
 from web3.exceptions import ContractLogicError, TransactionNotFound, Web3Exception
@@ -64,170 +63,15 @@ from hedgekeeper.chain.gas import (
     transaction_cost_usd,
     unsigned_type2_bytes,
 )
+from hedgekeeper.chain.keeper_config import BPS, KeeperConfig
+from hedgekeeper.chain.keeper_records import KeeperDecision, KeeperRecorder, KeeperTransaction
 from hedgekeeper.chain.reader import VaultCheck, read_checks, read_oracle_round
 from hedgekeeper.chain.units import from_fixed
-from hedgekeeper.config import StrictModel
 from hedgekeeper.policy.cost_aware import HOURS_PER_YEAR, hedge_benefit_usd, hedge_cost_usd
 
 logger = logging.getLogger(__name__)
 
-BPS = 10_000
 _REVERTS = (ContractLogicError, TransactionFailed)  # a node's revert; eth-tester's
-
-
-class OpStackFeeConfig(StrictModel):
-    """The OP-stack (Ecotone) L1 data fee parameters (``gas.ecotone_l1_fee_wei``).
-
-    Attributes
-    ----------
-    l1_base_fee_gwei : float, L1's base fee, gwei per gas
-    l1_blob_base_fee_gwei : float, L1's blob base fee, gwei per blob gas
-    base_fee_scalar, blob_base_fee_scalar : int, the chain's scalars, 6 decimals (OP Mainnet: 1368, 810949)
-    """
-
-    l1_base_fee_gwei: Annotated[float, pydantic.Field(ge=0.0)]
-    l1_blob_base_fee_gwei: Annotated[float, pydantic.Field(ge=0.0)]
-    base_fee_scalar: Annotated[int, pydantic.Field(ge=0)] = 1368
-    blob_base_fee_scalar: Annotated[int, pydantic.Field(ge=0)] = 810949
-
-
-class KeeperConfig(StrictModel):
-    """The keeper's parameters.
-
-    Attributes
-    ----------
-    confirmations : int, blocks that must hold a transaction (its own included) before it counts as final, >= 1
-    stuck_after_blocks : int, blocks after sending without a receipt before the transaction is replaced, >= 1
-    fee_bump_bps : int, the raise of both the max fee and the tip in a replacement, bps (>= 1250, i.e. 12.5%:
-        geth and anvil refuse less than 10%, others 12.5%)
-    priority_fee_gwei : float, the least tip offered, gwei per gas (all of it when the history gives none)
-    fee_history_blocks : int, blocks of ``eth_feeHistory`` whose median tip is offered when above
-        ``priority_fee_gwei``; 0 always offers ``priority_fee_gwei``
-    fee_history_percentile : float, the percentile of each block's tips read from the history, in [0, 100]
-    max_fee_gwei : float or None, the most ever offered per gas, gwei (None: no cap)
-    gas_limit_margin : float, gas limit sent over the node's estimate, >= 1
-    risk_aversion_per_usd : float, absolute risk aversion ``gamma`` pricing the risk removed, per USD, > 0
-    horizon_hours : float, how long an unhedged excess would be carried, hours, > 0
-    include_swap_fee : bool, count the pool's fee on the trade as a cost
-    max_out_of_band_s : int or None, a vault out of band this long is rebalanced whatever the cost, seconds
-    max_batch : int, vaults per ``rebalance_many`` transaction, 1 to 64
-    slippage_bps : int or None, the worst pool price a single rebalance accepts against the oracle, bps
-        (None: the vault's own ``max_slippage_bps``)
-    poll_interval_s : float, seconds between ``eth_blockNumber`` polls in ``run``, > 0
-    l2 : OpStackFeeConfig or None, add an OP-stack L1 data fee to every transaction's cost
-    """
-
-    confirmations: Annotated[int, pydantic.Field(ge=1)] = 1
-    stuck_after_blocks: Annotated[int, pydantic.Field(ge=1)] = 3
-    fee_bump_bps: Annotated[int, pydantic.Field(ge=1250, le=BPS)] = 1250
-    priority_fee_gwei: Annotated[float, pydantic.Field(ge=0.0)] = 1.0
-    fee_history_blocks: Annotated[int, pydantic.Field(ge=0, le=1024)] = 5
-    fee_history_percentile: Annotated[float, pydantic.Field(ge=0.0, le=100.0)] = 50.0
-    max_fee_gwei: Annotated[float, pydantic.Field(gt=0.0)] | None = None
-    gas_limit_margin: Annotated[float, pydantic.Field(ge=1.0)] = 1.25
-    risk_aversion_per_usd: Annotated[float, pydantic.Field(gt=0.0)] = 1e-4
-    horizon_hours: Annotated[float, pydantic.Field(gt=0.0)] = 24.0
-    include_swap_fee: bool = True
-    max_out_of_band_s: Annotated[int, pydantic.Field(ge=0)] | None = None
-    max_batch: Annotated[int, pydantic.Field(ge=1, le=MAX_BATCH)] = MAX_BATCH
-    slippage_bps: Annotated[int, pydantic.Field(ge=0, lt=BPS)] | None = None
-    poll_interval_s: Annotated[float, pydantic.Field(gt=0.0)] = 0.5
-    l2: OpStackFeeConfig | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class KeeperDecision:
-    """The keeper's verdict on one vault out of band, at one block.
-
-    Attributes
-    ----------
-    block : int, the block the vault was checked at
-    ts_s : int, that block's timestamp, unix seconds
-    vault : str, the vault's address
-    act : bool, whether a rebalance was sent
-    reason : str, why, with the numbers
-    hard_limit : str, the hard limit crossed ("" when none)
-    deviation_coin, trade_coin : float, net delta - target and the trade to send, coin
-    gas : int, ``eth_estimateGas`` of the vault's rebalance, or its share of the batch's, gas units (0: not estimated)
-    gas_shared_by : int, the vaults of the batch whose estimate ``gas`` is a share of (1: its own call; 0: none)
-    gas_price_wei : int, the effective price expected per gas, wei
-    l1_fee_wei : int, the OP-stack L1 data fee expected (0 without ``l2``), wei
-    gas_cost_usd : float, gas and L1 data fee, USD
-    cost_usd : float, gas cost plus the pool's fee on the trade, USD (the fee alone when gas was not estimated)
-    benefit_usd : float, certainty equivalent of the delta risk removed, USD
-    spot_usd : float, the oracle price used, USD per coin
-    oracle_round : int, the oracle round it came from
-    """
-
-    block: int
-    ts_s: int
-    vault: str
-    act: bool
-    reason: str
-    hard_limit: str
-    deviation_coin: float
-    trade_coin: float
-    gas: int
-    gas_shared_by: int
-    gas_price_wei: int
-    l1_fee_wei: int
-    gas_cost_usd: float
-    cost_usd: float
-    benefit_usd: float
-    spot_usd: float
-    oracle_round: int
-
-
-@dataclass(frozen=True, slots=True)
-class KeeperTransaction:
-    """One event in a keeper transaction's life.
-
-    Attributes
-    ----------
-    block : int, the block at which the keeper saw the event
-    event : str, ``sent``, ``replaced``, ``send_failed``, ``included``, ``reverted``, ``confirmed`` or
-        ``dropped`` (its nonce went to a transaction sent by someone else with the same key)
-    tx_hash : str, 0x-hex ("" when the node refused the send)
-    nonce : int, the sender's nonce (a replacement keeps it)
-    kind : str, ``single`` (``vault.rebalance``) or ``batch`` (``batcher.rebalance_many``)
-    vaults : tuple of str, the vaults the transaction rebalances
-    max_fee_per_gas_wei, max_priority_fee_per_gas_wei : int, the fees offered, wei per gas
-    gas_limit : int, gas units
-    included_block : int or None, the block that holds it
-    gas_used : int, gas units (0 before inclusion)
-    effective_gas_price_wei : int, wei per gas paid (0 before inclusion)
-    cost_usd : float, gas paid (and L1 data fee) at the oracle price, USD
-    rebalanced : tuple of str, the vaults actually rebalanced (a batch skips those back in band)
-    reason : str, the revert reason, the node's refusal, or what was replaced
-    """
-
-    block: int
-    event: str
-    tx_hash: str
-    nonce: int
-    kind: str
-    vaults: tuple[str, ...]
-    max_fee_per_gas_wei: int
-    max_priority_fee_per_gas_wei: int
-    gas_limit: int
-    included_block: int | None = None
-    gas_used: int = 0
-    effective_gas_price_wei: int = 0
-    cost_usd: float = 0.0
-    rebalanced: tuple[str, ...] = ()
-    reason: str = ""
-
-
-@dataclass
-class KeeperRecorder:
-    """Every decision and transaction event of a keeper, in order."""
-
-    decisions: list[KeeperDecision] = field(default_factory=list)
-    transactions: list[KeeperTransaction] = field(default_factory=list)
-
-    def events(self, event: str) -> list[KeeperTransaction]:
-        """Return the transaction events named ``event`` (e.g. ``"confirmed"``)."""
-        return [record for record in self.transactions if record.event == event]
 
 
 @dataclass

@@ -64,7 +64,8 @@ from hedgekeeper.service.config import ChainSettings, ServiceSpec
 
 if TYPE_CHECKING:
     from hedgekeeper.chain.deploy import DeployedSystem, SystemConfig
-    from hedgekeeper.chain.keeper import Keeper, KeeperConfig
+    from hedgekeeper.chain.keeper import Keeper
+    from hedgekeeper.chain.keeper_config import KeeperConfig
     from hedgekeeper.chain.oracle_updater import OracleSubmission, OracleUpdater
 
 logger = logging.getLogger(__name__)
@@ -95,7 +96,7 @@ def load_chain_files(settings: ChainSettings, *, source: str = "") -> tuple[Syst
     """
     from hedgekeeper.chain.backends import RpcBackend
     from hedgekeeper.chain.deploy import SystemConfig
-    from hedgekeeper.chain.keeper import KeeperConfig
+    from hedgekeeper.chain.keeper_config import KeeperConfig
 
     where = f"{source}: " if source else ""
     try:
