@@ -61,6 +61,9 @@ class Reply:
 Handler = Callable[[Call], Reply | Awaitable[Reply]]
 WsHandler = Callable[[Mapping[str, Any]], list[Any]]
 """Answers one JSON message a websocket client sent with the JSON messages to send back, in order."""
+WsOpening = Callable[[Mapping[str, str]], list[Any]]
+"""Answers a websocket client's connection, given its query parameters, with the JSON messages to send at once
+(a venue that pushes without being asked, as Binance's user-data stream)."""
 
 
 def fixture(venue: str, name: str) -> Any:
@@ -116,11 +119,14 @@ class RecordedExchange:
     ``session`` is the client session to give ccxt (``create_ccxt_venue(..., session=)``).
     An unrouted request is answered 404 with a body naming it, and recorded. A path in
     ``ws_routes`` upgrades to a websocket (ccxt.pro's streams): each message the client
-    sends is recorded as a call with method ``WS`` and answered by the handler's messages.
+    sends is recorded as a call with method ``WS`` and answered by the handler's messages;
+    the connection itself is recorded as a ``GET`` call with its query parameters and
+    answered by the path's ``ws_openings`` messages, if it has any.
     """
 
     routes: dict[tuple[str, str], Handler]
     ws_routes: dict[str, WsHandler] = field(default_factory=dict)
+    ws_openings: dict[str, WsOpening] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     session: aiohttp.ClientSession | None = None
     _runner: web.AppRunner | None = None
@@ -129,22 +135,27 @@ class RecordedExchange:
         """Return the calls received on ``method`` ``path``, oldest first."""
         return [call for call in self.calls if call.method == method and call.path == path]
 
-    async def _websocket(self, request: web.Request, handler: WsHandler) -> web.WebSocketResponse:
+    async def _websocket(self, request: web.Request) -> web.WebSocketResponse:
         socket_ = web.WebSocketResponse()
         await socket_.prepare(request)
+        self.calls.append(Call("GET", request.host, request.path, dict(request.query), dict(request.headers)))
+        opening = self.ws_openings.get(request.path)
+        for answer in [] if opening is None else opening(request.query):
+            await socket_.send_str(json.dumps(answer))
+        handler = self.ws_routes.get(request.path)
         async for message in socket_:
             if message.type is not aiohttp.WSMsgType.TEXT:
                 continue
             sent = json.loads(message.data)
             self.calls.append(Call("WS", request.host, request.path, sent, dict(request.headers)))
-            for answer in handler(sent):
+            for answer in [] if handler is None else handler(sent):
                 await socket_.send_str(json.dumps(answer))
         return socket_
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
-        ws_handler = self.ws_routes.get(request.path)
-        if ws_handler is not None and request.headers.get("Upgrade", "").lower() == "websocket":
-            return await self._websocket(request, ws_handler)
+        is_websocket = request.path in self.ws_routes or request.path in self.ws_openings
+        if is_websocket and request.headers.get("Upgrade", "").lower() == "websocket":
+            return await self._websocket(request)
         body = await request.text()
         params: dict[str, Any] = dict(request.query)
         if body:

@@ -16,6 +16,8 @@ from venues.ccxt.recorded_exchange import Call, Handler, Reply, fixture, static
 DERIBIT_API = "/api/v2/"
 DERIBIT_WS = "/ws/api/v2"
 BINANCE_ORDER = "/fapi/v1/order"
+BINANCE_LISTEN_KEY = "/fapi/v1/listenKey"
+BINANCE_USER_DATA = "/private/ws"
 OKX_API = "/api/v5/"
 BYBIT_API = "/v5/"
 BYBIT_WORKING = {"order_realtime_partially_filled", "order_realtime_amended"}
@@ -92,6 +94,13 @@ def binance_error(name: str, status: int = 400) -> Reply:
     return Reply(fixture("binanceusdm", name), status)
 
 
+def binance_user_data(query: Mapping[str, str]) -> list[Any]:
+    """Open Binance USD-M's user-data stream: its recorded events, for the listen key it handed out only."""
+    if query.get("listenKey") != fixture("binanceusdm", "listen_key")["listenKey"]:
+        return []
+    return fixture("binanceusdm", "ws_order_trade_updates")
+
+
 class RecordedBinance:
     """Binance USD-M's answers; an order is known by client id once created, in state ``states[id]``."""
 
@@ -143,6 +152,7 @@ class RecordedBinance:
             ("GET", "/fapi/v1/leverageBracket"): static("binanceusdm", "leverage_bracket"),
             ("GET", "/fapi/v3/positionRisk"): static("binanceusdm", "position_risk"),
             ("GET", "/fapi/v3/account"): static("binanceusdm", "account"),
+            ("POST", BINANCE_LISTEN_KEY): static("binanceusdm", "listen_key"),
         }
 
 

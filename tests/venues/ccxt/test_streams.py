@@ -1,10 +1,13 @@
-"""Deribit's websocket streams through ccxt.pro, end to end against recorded frames on a local websocket.
+"""Websocket streams through ccxt.pro, end to end against recorded frames on a local websocket.
 
-The frames are in Deribit's documented format (docs.deribit.com, API v2:
+The frames are in each venue's documented format: Deribit's (docs.deribit.com, API v2:
 ``book.{instrument_name}.{interval}`` snapshot then change notifications,
-``trades.{instrument_name}.{interval}``). Independent truths: Deribit's BTC perpetual
-amounts are USD of face, so a level of 50,000 USD at 104,000 USD per BTC is
-50,000 / 104,000 coin; a change replaces a level's amount or deletes it.
+``trades.{instrument_name}.{interval}``, ``user.trades.any.any.raw`` after ``public/auth``)
+and, for our fills, Binance USD-M's user-data stream (a listen key by REST, then
+``ORDER_TRADE_UPDATE`` events). Independent truths: Deribit's BTC perpetual amounts are
+USD of face, so a level of 50,000 USD at 104,000 USD per BTC is 50,000 / 104,000 coin;
+a change replaces a level's amount or deletes it; a fee is the venue's rate times the
+traded notional.
 """
 
 from __future__ import annotations
@@ -14,13 +17,22 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from venues.ccxt.recorded_exchange import RecordedExchange
-from venues.ccxt.recorded_venues import DERIBIT_WS, RecordedDeribit, deribit_websocket
+from venues.ccxt.recorded_exchange import RecordedExchange, fixture
+from venues.ccxt.recorded_venues import (
+    BINANCE_LISTEN_KEY,
+    BINANCE_USER_DATA,
+    DERIBIT_WS,
+    RecordedBinance,
+    RecordedDeribit,
+    binance_user_data,
+    deribit_websocket,
+)
 from venues.ccxt.venue_builders import ENVIRONMENT, config_for
 
 from hedgekeeper.errors import ConfigError, VenueRejected
 from hedgekeeper.market.events import BookUpdate, OptionQuote, Trade
-from hedgekeeper.venues.orders import Fill, Side
+from hedgekeeper.portfolio.values import Money
+from hedgekeeper.venues.orders import Fill, Liquidity, Side
 from hedgekeeper.venues.ccxt.venue import create_ccxt_venue
 
 PERPETUAL = "BTC-PERPETUAL.DERIBIT"
@@ -100,19 +112,25 @@ def test_a_mark_stream_is_refused_for_a_non_option_or_a_venue_without_marks(exch
         asyncio.run(asyncio.wait_for(first(), timeout=20))
 
 
-def test_deribit_fill_stream_authenticates_and_yields_each_of_our_fills_once_in_the_configured_markets() -> None:
-    async def collect() -> tuple[RecordedExchange, list[Fill]]:
-        async with RecordedExchange(RecordedDeribit().routes(), {DERIBIT_WS: deribit_websocket}) as exchange:
-            venue = create_ccxt_venue(config_for("deribit", ["BTC-PERPETUAL"]), ENVIRONMENT, exchange.session)
+def collect_fills(exchange: RecordedExchange, exchange_id: str, market_ids: list[str], count: int) -> list[Fill]:
+    """Return the first ``count`` fills of a venue configured with ``market_ids`` on ``exchange``."""
+    async def collect() -> list[Fill]:
+        async with exchange:
+            venue = create_ccxt_venue(config_for(exchange_id, market_ids), ENVIRONMENT, exchange.session)
             try:
                 stream = venue.fill_stream()
-                fills = [await anext(stream), await anext(stream)]
+                fills = [await anext(stream) for _ in range(count)]
                 await stream.aclose()
-                return exchange, fills
+                return fills
             finally:
                 await venue.close()
 
-    exchange, fills = asyncio.run(asyncio.wait_for(collect(), timeout=20))
+    return asyncio.run(asyncio.wait_for(collect(), timeout=20))
+
+
+def test_deribit_fill_stream_authenticates_and_yields_each_of_our_fills_once_in_the_configured_markets() -> None:
+    exchange = RecordedExchange(RecordedDeribit().routes(), {DERIBIT_WS: deribit_websocket})
+    fills = collect_fills(exchange, "deribit", ["BTC-PERPETUAL"], 2)
     sent = [call.params for call in exchange.calls if call.method == "WS"]
     assert [m["method"] for m in sent[:2]] == ["public/auth", "private/subscribe"]
     assert sent[0]["params"]["client_id"] == ENVIRONMENT["HK_TEST_KEY"]  # signed with the key, never the secret
@@ -126,3 +144,25 @@ def test_deribit_fill_stream_authenticates_and_yields_each_of_our_fills_once_in_
     assert (first.price.value, first.fee.amount, first.fee.currency) == (Decimal("104002.5"), Decimal("1.92E-7"), "BTC")
     assert first.ts_ns == 1_750_000_007_100_000_000
     assert (second.fill_id, second.quantity.value, second.liquidity.value) == ("315235811", Decimal(1), "maker")
+
+
+def test_binance_fill_stream_opens_the_user_data_stream_of_its_listen_key_and_reads_order_trade_updates() -> None:
+    exchange = RecordedExchange(RecordedBinance().routes(), ws_openings={BINANCE_USER_DATA: binance_user_data})
+    fills = collect_fills(exchange, "binanceusdm", ["BTCUSDT"], 2)
+    (listen_key,) = exchange.calls_to("POST", BINANCE_LISTEN_KEY)
+    assert listen_key.headers["X-MBX-APIKEY"] == ENVIRONMENT["HK_TEST_KEY"]
+    (user_data,) = exchange.calls_to("GET", BINANCE_USER_DATA)
+    assert user_data.params["listenKey"] == fixture("binanceusdm", "listen_key")["listenKey"]
+    assert ENVIRONMENT["HK_TEST_SECRET"] not in str([(call.params, call.headers) for call in exchange.calls])
+    # the NEW event is no trade, ETHUSDT is outside the configured markets, the repeated trade comes once
+    first, second = fills
+    assert (first.fill_id, first.client_order_id, first.venue_order_id) == (
+        "5832601601", "hk-0002", "4611875134427380001")  # "c" of the event: an order this venue never saw
+    assert (first.instrument_id, first.side, first.liquidity) == ("BTCUSDT.BINANCE", Side.BUY, Liquidity.TAKER)
+    assert (first.quantity.value, first.price.value) == (Decimal("0.003"), Decimal(104_008))  # 1 BTC contracts
+    assert first.fee == Money(Decimal("0.156012"), "USDT")  # 0.05% of 0.003 x 104,008
+    assert first.ts_ns == 1_750_000_008_100_000_000
+    assert (second.fill_id, second.client_order_id, second.liquidity) == ("5832601655", "hk-0002", Liquidity.MAKER)
+    assert (second.quantity.value, second.price.value, second.fee) == (
+        Decimal("0.002"), Decimal("104010.5"), Money(Decimal("0.0416042"), "USDT"))  # 0.02% of 0.002 x 104,010.5
+    assert second.ts_ns == 1_750_000_009_200_000_000

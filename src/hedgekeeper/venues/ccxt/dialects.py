@@ -59,6 +59,12 @@ class Dialect:
     positions_per_market : bool, ``fetch_positions`` takes one symbol a call
     implied_vol_unit : float or None, one unit of the ticker's raw implied vols as a decimal
         (0.01: percent); None where the adapter streams no option marks (``MARK_STREAM`` absent)
+    streamed_client_order_id_field : str or None, the raw field of a trade streamed by ccxt.pro
+        (``watch_my_trades``) that carries our client id, where it is not ``client_order_id_field``
+        (Binance's ``ORDER_TRADE_UPDATE`` event: ``c``)
+    streamed_fee_sign : int, what a streamed trade's ccxt fee is multiplied by to be positive when
+        paid: -1 where ccxt.pro keeps the venue's sign (OKX ``fillFee`` is negative when paid; ccxt's
+        REST parsing flips it, its ``orders`` channel parsing does not)
     """
 
     exchange_id: str
@@ -75,6 +81,8 @@ class Dialect:
     pages_trades_forward: bool
     positions_per_market: bool
     implied_vol_unit: float | None = None
+    streamed_client_order_id_field: str | None = None
+    streamed_fee_sign: int = 1
 
     def check_client_order_id(self, client_order_id: str) -> str | None:
         """Return why the venue would refuse ``client_order_id``, or None if it is acceptable.
@@ -128,8 +136,9 @@ DIALECTS: Mapping[str, Dialect] = _frozen({
         client_order_id_pattern=r"[.A-Z:/a-z0-9_-]{1,36}", unique_client_order_ids=True,
         amounts_in_contract_units=False,
         ccxt_options=_frozen({"fetchMarkets": {"types": ["linear"]}, "fetchCurrencies": False}),
-        capabilities=_frozen(_ORDER_CAPABILITIES), trades_page_size=1000,
-        trade_query_params=_CCXT_PAGES, pages_trades_forward=False, positions_per_market=False,
+        capabilities=_frozen(_ORDER_CAPABILITIES | {Capability.FILL_STREAM: Support.SUPPORTED}),
+        trades_page_size=1000, trade_query_params=_CCXT_PAGES, pages_trades_forward=False,
+        positions_per_market=False, streamed_client_order_id_field="c",
     ),
     "okx": Dialect(
         exchange_id="okx", venue="okx",

@@ -434,6 +434,11 @@ class CcxtVenue:
     async def fill_stream(self) -> AsyncIterator[Fill]:
         """Yield our fills in the configured instruments from the venue's private websocket, each once (ccxt.pro).
 
+        A fill's client order id is the one the streamed trade carries (in the dialect's
+        ``streamed_client_order_id_field`` where ccxt leaves it in the raw event), else that of
+        an order this venue placed or looked up; its fee is positive when paid
+        (``Dialect.streamed_fee_sign``).
+
         Raises
         ------
         VenueRejected
@@ -443,8 +448,9 @@ class CcxtVenue:
         if self.capabilities.get(Capability.FILL_STREAM, Support.ABSENT) is Support.ABSENT:
             raise self._absent(Capability.FILL_STREAM)
         by_symbol = {market["symbol"]: instrument for instrument, market in await self._scope(None)}
+        dialect = self._dialect
         exchange = self._client.exchange
-        action = f"{self._dialect.exchange_id} watch_my_trades"
+        action = f"{dialect.exchange_id} watch_my_trades"
         seen: set[str] = set()
         while True:  # ccxt hands out every trade it holds each time: the new ones are those not seen
             for trade in await self._client.read(action, lambda: exchange.watch_my_trades()):
@@ -452,7 +458,12 @@ class CcxtVenue:
                 if instrument is None or str(trade["id"]) in seen:
                     continue
                 seen.add(str(trade["id"]))
-                yield fill_from_ccxt(trade, instrument, self._dialect, self._client_ids.get(str(trade.get("order")), ""))
+                fee = trade.get("fee") or {}
+                if fee.get("cost") is not None:
+                    trade = {**trade, "fee": {**fee, "cost": fee["cost"] * dialect.streamed_fee_sign}}
+                streamed_id = (trade.get("info") or {}).get(dialect.streamed_client_order_id_field or "")
+                yield fill_from_ccxt(trade, instrument, dialect,
+                                     streamed_id or self._client_ids.get(str(trade.get("order")), ""))
 
     async def close(self) -> None:
         """Close the exchange's connections."""
