@@ -19,6 +19,7 @@ BINANCE_ORDER = "/fapi/v1/order"
 BINANCE_LISTEN_KEY = "/fapi/v1/listenKey"
 BINANCE_USER_DATA = "/private/ws"
 OKX_API = "/api/v5/"
+OKX_PRIVATE_WS = "/ws/v5/private"
 BYBIT_API = "/v5/"
 BYBIT_WORKING = {"order_realtime_partially_filled", "order_realtime_amended"}
 
@@ -154,6 +155,20 @@ class RecordedBinance:
             ("GET", "/fapi/v3/account"): static("binanceusdm", "account"),
             ("POST", BINANCE_LISTEN_KEY): static("binanceusdm", "listen_key"),
         }
+
+
+def okx_private_websocket(message: Mapping[str, Any]) -> list[Any]:
+    """Answer OKX's private websocket: a login is accepted; a subscription is confirmed argument by
+    argument, then the orders channel's recorded pushes follow."""
+    if message.get("op") == "login":
+        return [fixture("okx", "ws_login")]
+    if message.get("op") != "subscribe":
+        return []
+    arguments = list(message["args"])
+    confirmations = [{"event": "subscribe", "arg": argument, "connId": "a4d3ae55"}
+                     for argument in arguments]
+    orders = any(argument.get("channel") == "orders" for argument in arguments)
+    return [*confirmations, *(fixture("okx", "ws_orders") if orders else [])]
 
 
 class RecordedOkx:

@@ -4,15 +4,19 @@ The frames are in each venue's documented format: Deribit's (docs.deribit.com, A
 ``book.{instrument_name}.{interval}`` snapshot then change notifications,
 ``trades.{instrument_name}.{interval}``, ``user.trades.any.any.raw`` after ``public/auth``)
 and, for our fills, Binance USD-M's user-data stream (a listen key by REST, then
-``ORDER_TRADE_UPDATE`` events). Independent truths: Deribit's BTC perpetual amounts are
-USD of face, so a level of 50,000 USD at 104,000 USD per BTC is 50,000 / 104,000 coin;
-a change replaces a level's amount or deletes it; a fee is the venue's rate times the
-traded notional.
+``ORDER_TRADE_UPDATE`` events) and OKX's private websocket (``login``, then the ``orders``
+channel, whose ``fillFee`` is negative when paid). Independent truths: Deribit's BTC
+perpetual amounts are USD of face, so a level of 50,000 USD at 104,000 USD per BTC is
+50,000 / 104,000 coin; a change replaces a level's amount or deletes it; a fee is the
+venue's rate times the traded notional; the login signatures are the venues' documented HMACs.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import hmac
 from decimal import Decimal
 from typing import Any
 
@@ -22,10 +26,13 @@ from venues.ccxt.recorded_venues import (
     BINANCE_LISTEN_KEY,
     BINANCE_USER_DATA,
     DERIBIT_WS,
+    OKX_PRIVATE_WS,
     RecordedBinance,
     RecordedDeribit,
+    RecordedOkx,
     binance_user_data,
     deribit_websocket,
+    okx_private_websocket,
 )
 from venues.ccxt.venue_builders import ENVIRONMENT, config_for
 
@@ -165,4 +172,32 @@ def test_binance_fill_stream_opens_the_user_data_stream_of_its_listen_key_and_re
     assert (second.fill_id, second.client_order_id, second.liquidity) == ("5832601655", "hk-0002", Liquidity.MAKER)
     assert (second.quantity.value, second.price.value, second.fee) == (
         Decimal("0.002"), Decimal("104010.5"), Money(Decimal("0.0416042"), "USDT"))  # 0.02% of 0.002 x 104,010.5
+    assert second.ts_ns == 1_750_000_009_200_000_000
+
+
+def test_okx_fill_stream_logs_in_reads_the_orders_channel_and_counts_okx_negative_fees_as_paid() -> None:
+    exchange = RecordedExchange(RecordedOkx().routes(), {OKX_PRIVATE_WS: okx_private_websocket})
+    fills = collect_fills(exchange, "okx", ["BTC-USDT-SWAP"], 2)
+    sent = [call.params for call in exchange.calls if call.method == "WS"]
+    assert [m["op"] for m in sent[:2]] == ["login", "subscribe"]
+    (login,) = sent[0]["args"]
+    assert (login["apiKey"], login["passphrase"]) == (
+        ENVIRONMENT["HK_TEST_KEY"], ENVIRONMENT["HK_TEST_PASSPHRASE"])  # OKX logs in with its passphrase
+    prehash = f"{login['timestamp']}GET/users/self/verify"
+    signed = hmac.new(ENVIRONMENT["HK_TEST_SECRET"].encode(), prehash.encode(), hashlib.sha256).digest()
+    assert login["sign"] == base64.b64encode(signed).decode()  # OKX's documented login signature
+    assert ENVIRONMENT["HK_TEST_SECRET"] not in str(sent)
+    assert sent[1]["args"] == [{"channel": "orders", "instType": "ANY"}]
+    # the live push has no trade, BTC-USD-SWAP is outside the configured markets, the repeated trade comes once
+    first, second = fills
+    assert (first.fill_id, first.client_order_id, first.venue_order_id) == (
+        "1419201", "hk0002", "2510789768721000")
+    assert (first.instrument_id, first.side, first.liquidity) == (
+        "BTC-USDT-SWAP.OKX", Side.BUY, Liquidity.TAKER)
+    assert (first.quantity.value, first.price.value) == (Decimal(3), Decimal(104_008))  # contracts of 0.01 BTC
+    assert first.fee == Money(Decimal("1.56012"), "USDT")  # fillFee -1.56012: 0.05% of 0.03 x 104,008
+    assert first.ts_ns == 1_750_000_008_100_000_000
+    assert (second.fill_id, second.client_order_id, second.liquidity) == ("1419260", "hk0002", Liquidity.MAKER)
+    assert (second.quantity.value, second.price.value, second.fee) == (
+        Decimal(2), Decimal("104010.5"), Money(Decimal("0.416042"), "USDT"))  # 0.02% of 0.02 x 104,010.5
     assert second.ts_ns == 1_750_000_009_200_000_000

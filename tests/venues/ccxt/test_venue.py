@@ -13,7 +13,7 @@ from hedgekeeper.venues.ccxt import create_ccxt_venue
 
 
 @pytest.mark.parametrize(("exchange_id", "name", "fills_streamed"), [
-    ("deribit", "deribit", True), ("binanceusdm", "binance", True), ("okx", "okx", False),
+    ("deribit", "deribit", True), ("binanceusdm", "binance", True), ("okx", "okx", True),
     ("bybit", "bybit", False)])
 def test_ccxt_venue_is_a_venue_with_native_amend_and_websocket_streams(exchange_id: str, name: str,
                                                                        fills_streamed: bool) -> None:

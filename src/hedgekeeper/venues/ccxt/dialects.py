@@ -147,8 +147,9 @@ DIALECTS: Mapping[str, Dialect] = _frozen({
         amounts_in_contract_units=False,
         ccxt_options=_frozen({"fetchMarkets": {"types": ["swap", "future", "option"]},
                               "createOrder": "privatePostTradeOrder"}),
-        capabilities=_frozen(_ORDER_CAPABILITIES), trades_page_size=100,
-        trade_query_params=_CCXT_PAGES, pages_trades_forward=False, positions_per_market=False,
+        capabilities=_frozen(_ORDER_CAPABILITIES | {Capability.FILL_STREAM: Support.SUPPORTED}),
+        trades_page_size=100, trade_query_params=_CCXT_PAGES, pages_trades_forward=False,
+        positions_per_market=False, streamed_fee_sign=-1,
     ),
     "bybit": Dialect(
         exchange_id="bybit", venue="bybit",
