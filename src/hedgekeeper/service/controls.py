@@ -7,24 +7,37 @@ is the order manager's pre-trade check: the kill switch first (whether or not
 safety limits are configured), then the safety limits at the instrument's mid.
 ``Command`` carries a request from the API's thread to the engine's, with the
 future its answer comes back on: the engine's state only ever changes on its own
-thread.
+thread. There ``CommandHandler`` carries it out and writes the change to the store,
+from which the next start restores it.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hedgekeeper.errors import SafetyLimitBreached
+from hedgekeeper.engine.persistence.store import Store
+from hedgekeeper.engine.persistence.writer import StoreWriter
+from hedgekeeper.errors import HedgekeeperError, SafetyLimitBreached
 from hedgekeeper.execution.safety import SafetyGuard
 from hedgekeeper.market.order_book import OrderBook
 from hedgekeeper.policy.base import Policy
+from hedgekeeper.policy.config import build_policy
 from hedgekeeper.policy.decision import Decision, PolicyInput
 from hedgekeeper.policy.quiet import Quiet, RiskCells
+from hedgekeeper.policy.risk_profile import RiskProfile
 from hedgekeeper.portfolio.instruments import Instrument
+from hedgekeeper.service.config import ServiceSpec
+from hedgekeeper.service.order_journal import OrderJournal
 from hedgekeeper.venues.orders import OrderRequest
+
+if TYPE_CHECKING:  # wiring.py puts this module's policy and check into the machinery
+    from hedgekeeper.service.wiring import Machinery
+
+logger = logging.getLogger(__name__)
 
 
 class ControlledPolicy:
@@ -106,3 +119,98 @@ class Command:
     name: str
     arguments: dict[str, Any] = field(default_factory=dict)
     result: Future[Any] = field(default_factory=Future)
+
+
+class CommandHandler:
+    """Carry out the API's commands on the engine's thread, and write each change to the store.
+
+    Parameters
+    ----------
+    spec : the service file (the policy's table; the document stored with new bands)
+    machinery : the live engine, its policy, kill switch, order manager and executor
+    journal : the order journal, synced after a cancel
+    writer : the store's writer
+    profile : the bands in force at the start
+    config_version : their configuration version
+
+    Attributes
+    ----------
+    profile : the bands in force
+    config_version : their configuration version
+    """
+
+    def __init__(self, spec: ServiceSpec, machinery: Machinery, journal: OrderJournal, writer: StoreWriter,
+                 profile: RiskProfile, config_version: int) -> None:
+        self._spec = spec
+        self._machinery = machinery
+        self._journal = journal
+        self._writer = writer
+        self.profile, self.config_version = profile, config_version
+
+    def restore(self, controls: Mapping[str, str]) -> None:
+        """Pause and engage the kill switch as the stored ``controls`` say (they outlive a restart)."""
+        self._machinery.policy.paused = bool(controls.get("paused"))
+        if controls.get("kill_switch"):
+            self._machinery.check.engage(controls["kill_switch"])
+
+    def execute(self, command: Command) -> Any:
+        """Carry out ``command``; return its answer.
+
+        Raises
+        ------
+        HedgekeeperError
+            If the command is unknown; ``ConfigError`` if new bands do not make a policy (nothing changed).
+        """
+        machinery = self._machinery
+        now_ns = machinery.engine.clock.now_ns()  # when the change is stored
+        if command.name in ("pause", "resume"):
+            machinery.policy.paused = command.name == "pause"
+            machinery.engine.invalidate()
+            self._write_control("paused", "yes" if machinery.policy.paused else "", now_ns)
+            return {"paused": machinery.policy.paused}
+        if command.name == "kill":
+            reason = str(command.arguments.get("reason") or "kill switch engaged through the API")
+            machinery.check.engage(reason)
+            cancelled = self.cancel_working()
+            self._write_control("kill_switch", reason, now_ns)
+            return {"kill_switch": reason, "cancelled": cancelled}
+        if command.name == "release":
+            machinery.check.release()
+            self._write_control("kill_switch", "", now_ns)
+            return {"kill_switch": ""}
+        if command.name == "set_bands":
+            profile: RiskProfile = command.arguments["profile"]
+            machinery.policy.inner = build_policy(self._spec.policy, profile)  # raises ConfigError, nothing changed
+            self.profile = profile
+            machinery.engine.invalidate()
+            holder: dict[str, int] = {}
+            document = self._spec.document()
+            source = str(command.arguments.get("source") or "api")
+
+            def write(connection: Any) -> None:
+                holder["version"] = Store.write_config_version(
+                    connection, ts_ns=now_ns, source=source, profile=profile.model_dump(mode="json"), document=document)
+
+            self._writer.submit(write)
+            self._writer.flush()
+            self.config_version = holder["version"]
+            return {"version": self.config_version, "profile": profile.model_dump(mode="json")}
+        raise HedgekeeperError(f"unknown command {command.name!r}")
+
+    def cancel_working(self) -> int:
+        """Cancel every working order; return how many were asked to cancel."""
+        executor = self._machinery.executor
+        working = self._machinery.manager.working()
+        if executor is None or not working:
+            return 0
+        for order in working:
+            try:
+                executor.run(self._machinery.manager.cancel(order.client_order_id))
+            except HedgekeeperError as error:
+                logger.warning("cancel of %s failed: %s", order.client_order_id, error)
+        self._journal.sync()
+        return len(working)
+
+    def _write_control(self, name: str, value: str, now_ns: int) -> None:
+        self._writer.submit(lambda c: Store.write_control(c, name, value, now_ns))
+        self._writer.flush()

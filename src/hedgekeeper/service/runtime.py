@@ -1,4 +1,4 @@
-"""The running service: start (open the store, rebuild the exchanges, recover), loop on the engine's thread, stop.
+"""The running service's life cycle: start, the engine's thread, stop. Each job in between has a module of its own.
 
 ``Service.start`` does, in order: open the store (migrations applied); find where
 the last run left off (its heartbeat: the engine time and the wall time it was
@@ -8,16 +8,19 @@ the last heartbeat plus the time the service was down, times the speed), or, wit
 ``[live]``, open the venues' streams (``live_market.py``), which run on the present; start the
 components (the chain: ``components.py``), before the engine's clock starts, so that
 a simulated market does not run on while a chain is deployed; put the
-engine together over the stored book (the file's, at the first start); and start
-the engine's thread, which recovers (``recovery.py``) before it decides anything.
+engine together (``wiring.py``) over the stored book and bands (the file's, at the
+first start: ``recovery.initial_state``); and start the engine's thread, which
+recovers (``recovery.Reconciler``) before it decides anything.
 
 The engine's thread takes each event in turn: the simulated exchange sees it, the
 engine processes it, and what the engine recorded (decisions, risk samples,
-fills, order changes) goes to the store through the ``StoreWriter``. Orders are on
-disk before they are sent; fills with the book they change in one transaction.
-Every ``snapshot_interval_s`` it hands the API a new ``ServiceSnapshot``. Commands
-from the API (pause, kill switch, bands) wait in a queue that the thread empties
-between events. A stop (SIGINT/SIGTERM through ``main.py``, the end of the market,
+fills) goes to the store through the ``StoreWriter`` (``recording.py``), order
+changes through the order journal (``order_journal.py``). Orders are on disk
+before they are sent; fills with the book they change in one transaction. Every
+``snapshot_interval_s`` it hands the API a new ``ServiceSnapshot``
+(``publishing.py``). Commands from the API (pause, kill switch, bands) wait in a
+queue that the thread empties between events, carried out by ``controls.py``'s
+``CommandHandler``. A stop (SIGINT/SIGTERM through ``main.py``, the end of the market,
 ``--duration``) ends deciding, cancels or keeps the working orders as configured,
 writes the book and a clean stop, and closes the venues.
 """
@@ -28,44 +31,36 @@ import logging
 import queue
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
-from decimal import Decimal
 from typing import Any
 
-from hedgekeeper.engine.book_state import BookState
 from hedgekeeper.engine.clock import WallClock
-from hedgekeeper.engine.persistence.rows import decision_row, fill_row, greeks_row, off_venue_fill_row
-from hedgekeeper.engine.persistence.store import Store, json_safe
+from hedgekeeper.engine.persistence.store import Store
 from hedgekeeper.engine.persistence.writer import StoreWriter
-from hedgekeeper.engine.records import RiskSample
-from hedgekeeper.errors import ConfigError, HedgekeeperError
+from hedgekeeper.errors import HedgekeeperError
 from hedgekeeper.market.events import MarketEvent
-from hedgekeeper.policy.config import build_policy
 from hedgekeeper.policy.decision import HedgeMemory
-from hedgekeeper.policy.risk_profile import RiskProfile, load_risk_profile
-from hedgekeeper.portfolio.positions import Balance, Position
-from hedgekeeper.portfolio.values import Money
+from hedgekeeper.policy.risk_profile import RiskProfile
 from hedgekeeper.service.components import ServiceComponent, chain_components
 from hedgekeeper.service.config import ServiceSpec
-from hedgekeeper.service.controls import Command
+from hedgekeeper.service.controls import Command, CommandHandler
 from hedgekeeper.service.credentials import venue_environment
 from hedgekeeper.service.live_market import LiveMarket, open_live_market
 from hedgekeeper.service.market_feed import PacedEvents, shifted, source_events, split_at
 from hedgekeeper.service.metrics import ServiceMetrics
 from hedgekeeper.service.order_journal import OrderJournal, PersistedVenue
-from hedgekeeper.service.recovery import fills_in_transitions, position_differences, restored_order
+from hedgekeeper.service.publishing import Publisher
+from hedgekeeper.service.recording import RecordKeeper, book_rows, hedge_memory_rows
+from hedgekeeper.service.recovery import Reconciler, initial_state
 from hedgekeeper.service.simulated_exchange import ExchangeJournal, SimulatedMarketVenues
-from hedgekeeper.service.snapshot import ServiceSnapshot, bands_view, breaches, finite, sample_measures
+from hedgekeeper.service.snapshot import ServiceSnapshot
 from hedgekeeper.service.wiring import build_machinery, exchange_traded, hedge_streams, market_key
 
 logger = logging.getLogger(__name__)
 
 NS_PER_SECOND = 1_000_000_000
 NS_PER_MS = 1_000_000
-RECENT = 200
-HISTORY = 600
 
 
 class Service:
@@ -104,18 +99,7 @@ class Service:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._decisions: deque[dict[str, Any]] = deque(maxlen=RECENT)
-        self._fills: deque[dict[str, Any]] = deque(maxlen=RECENT)
-        self._history: dict[str, deque[list[float | None]]] = {}
-        self._latest: dict[str, RiskSample] = {}
-        self._recovering = False
-        self._sequence = 0
-        self._counts = {"decisions": 0, "fills": 0, "off_venue_fills": 0}
-        self._costs = {"fee": 0.0, "slippage": 0.0}
         self._recovery: dict[str, Any] = {}
-        self._orphans: set[str] = set()
-        self._published_events = 0
-        self._published_rejected = 0
         self._started: list[ServiceComponent] = []
         self.market: SimulatedMarketVenues | None = None
         self.live_market: LiveMarket | None = None
@@ -126,6 +110,16 @@ class Service:
     def snapshot(self) -> ServiceSnapshot:
         """Return the latest view of the service (never blocks)."""
         return self._snapshot
+
+    @property
+    def profile(self) -> RiskProfile:
+        """Return the bands in force (set at the start, changed by ``set_bands``)."""
+        return self._controls.profile
+
+    @property
+    def config_version(self) -> int:
+        """Return the configuration version of the bands in force."""
+        return self._controls.config_version
 
     def start(self) -> None:
         """Open the store, rebuild the exchanges, put the engine together and start its thread (which recovers first).
@@ -208,16 +202,7 @@ class Service:
         prefix = f"hk{wall_ns:x}"
         with self.store.transaction() as connection:
             self.run_id = Store.write_run_start(connection, id_prefix=prefix, wall_ns=wall_ns, engine_ns=engine_ns)
-        book, profile, version = self._initial_state(engine_ns)
-        costs = self.store.costs()
-        self._costs = {"fee": costs.get("fee", 0.0), "slippage": costs.get("slippage", 0.0)}
-        self._counts["decisions"] = total = self.store.decision_count()
-        for i, row in enumerate(self.store.decisions(RECENT)):  # newest first, as the deques keep them
-            self._decisions.append(_jsonable(row) | {"sequence": total - i})
-        self._counts["fills"] = total = len(self.store.fill_ids())
-        for i, fill in enumerate(self.store.fills(RECENT)):
-            self._fills.append(_jsonable(vars_of(fill)) | {"sequence": total - i})
-        self.profile, self.config_version = profile, version
+        book, profile, version = initial_state(spec, self.store, engine_ns)
         self.journal: OrderJournal | None = None
         venues = {}
 
@@ -231,53 +216,18 @@ class Service:
                                     id_prefix=prefix, order_clock=None if self.market is None else self.market.clock)
         self.machinery = machinery
         self.engine = machinery.engine
-        self.journal = OrderJournal(machinery.manager, self.writer, self.run_id)
-        controls = self.store.controls()
-        machinery.policy.paused = bool(controls.get("paused"))
-        if controls.get("kill_switch"):
-            machinery.check.engage(controls["kill_switch"])
+        self.journal = journal = OrderJournal(machinery.manager, self.writer, self.run_id)
+        self._controls = CommandHandler(spec, machinery, journal, self.writer, profile, version)
+        self._controls.restore(self.store.controls())
         self.engine.restore_hedge_memories({u: HedgeMemory(ts, ref) for u, (ts, ref)
                                             in self.store.hedge_memories().items()})
+        self._records = RecordKeeper(self.engine, self.writer, venues, self.metrics, self.run_id)
+        self._records.load(self.store)
+        self._reconciler = None if machinery.executor is None else Reconciler(
+            spec, machinery, machinery.executor, journal, self._records)
+        self._publisher = Publisher(spec, machinery, self._records, self.metrics, self.components, self.live_market)
         self._thread = threading.Thread(target=self._run, name="engine", daemon=True)
         self._thread.start()
-
-    def _initial_state(self, engine_ns: int) -> tuple[BookState, RiskProfile, int]:
-        """Return the book, the bands and the configuration version: the store's, or the file's at the first start.
-
-        After a restart the bands in force are the latest version's (a change made through
-        the API survives), unless the file's bands differ from those it had at its last
-        version: an edited file makes a new version and wins.
-        """
-        spec = self.spec
-        stored = self.store.book()
-        latest = self.store.latest_config()
-        if stored is None or latest is None:
-            book = spec.book
-            with self.store.transaction() as connection:
-                Store.write_book(connection, [(p.instrument_id, p.size_contracts, p.entry_price_usd)
-                                              for p in book.positions],
-                                 [(b.venue, b.money.currency, str(b.money.amount)) for b in book.balances], engine_ns)
-                version = Store.write_config_version(connection, ts_ns=engine_ns, source=spec.source,
-                                                     profile=spec.profile.model_dump(mode="json"),
-                                                     document=spec.document())
-            return (BookState(book.registry, book.positions, book.balances, book.market, book.margin_model),
-                    spec.profile, version)
-        positions, balances = stored
-        file_profile = json_safe(spec.profile.model_dump(mode="json"))
-        from_file = [v for v in self.store.config_versions() if v["source"] == spec.source]
-        if not from_file or from_file[-1]["profile"] != file_profile:  # the file's bands were edited: they win
-            with self.store.transaction() as connection:
-                Store.write_config_version(connection, ts_ns=engine_ns, source=spec.source, profile=file_profile,
-                                           document=spec.document())
-            latest = self.store.latest_config()
-        try:
-            profile = load_risk_profile(latest["profile"])
-        except ConfigError as error:
-            raise ConfigError(f"{self.store.url}: configuration version {latest['version']}: {error}") from None
-        book = BookState(spec.book.registry, [Position(i, s, e) for i, s, e in positions],
-                         [Balance(v, Money(Decimal(a), c)) for v, c, a in balances], spec.book.market,
-                         spec.book.margin_model)
-        return book, profile, int(latest["version"])
 
     # ------------------------------------------------------------ the thread
 
@@ -325,178 +275,39 @@ class Service:
         engine.process(event)
         for component in self.components:
             component.on_event(event)
-        recorder = engine.recorder
-        if recorder.decisions or recorder.samples or recorder.fills:
-            self._record()
+        self._records.record(self.profile)
         self.journal.sync()  # type: ignore[union-attr]
         elapsed = time.perf_counter_ns() - started
         self.metrics.latency.observe(elapsed * 1e-9)
         if self.latencies_ns is not None:
             self.latencies_ns.append(elapsed)
 
-    def _record(self) -> None:
-        """Write what the engine recorded since the last call, and keep the recent part for the API."""
-        recorder = self.engine.recorder
-        writes = []
-        if recorder.decisions:
-            decisions = list(recorder.decisions)
-            recorder.decisions.clear()
-            rows = [decision_row(d) for d in decisions]
-            writes.append(lambda c, rows=rows: Store.write_decisions(c, rows))
-            for decision, row in zip(decisions, rows, strict=True):
-                self._counts["decisions"] += 1
-                self._decisions.appendleft(row | {"sequence": self._counts["decisions"]})
-                self.metrics.decisions.labels(act=str(decision.act).lower()).inc()
-            if any(d.act for d in decisions):
-                memories = {u: (m.last_rebalance_ts_ns, m.last_reference_usd)
-                            for u, m in self.engine.hedge_memories().items()}
-                writes.append(lambda c, memories=memories: Store.write_hedge_memories(c, memories))
-        if recorder.samples:
-            samples = list(recorder.samples)
-            recorder.samples.clear()
-            rows = [greeks_row(s) for s in samples]
-            writes.append(lambda c, rows=rows: Store.write_greeks(c, rows))
-            for sample in samples:
-                self._latest[sample.underlying] = sample
-                measures = sample_measures(sample)
-                self._history.setdefault(sample.underlying, deque(maxlen=HISTORY)).append(
-                    [sample.ts_ns, measures["delta_coin"], measures["gamma_usd_per_pct"],
-                     measures["vega_usd_per_vol_pt"], measures["weight"], sample.spot_usd,
-                     finite(sample.liquidation_distance)])
-                for greek in breaches(sample, self.profile):
-                    self.metrics.breaches.labels(underlying=sample.underlying, greek=greek).inc()
-        if recorder.fills:
-            self._record_fills(writes)
-        for write in writes:
-            self.writer.submit(write)
-
-    def _record_fills(self, writes: list[Callable[[Any], None]]) -> None:
-        """Write the new fills with the book they changed, in one transaction, and wait for the commit."""
-        recorder = self.engine.recorder
-        records = list(recorder.fills)
-        recorder.fills.clear()
-        rows = []
-        for record in records:
-            venue = self.venues.get(record.venue)
-            fill = None if venue is None else venue.take_fill(record.instrument_id, record.ts_ns,
-                                                                 record.size_contracts, record.price_usd)
-            if fill is not None:
-                row = fill_row(record.venue, fill, record, recovered=self._recovering)
-            else:  # an option traded at the model price, off any venue
-                if venue is not None:
-                    logger.error("fill of %g %s at %g on %s matches no venue fill: stored under our own id",
-                                 record.size_contracts, record.instrument_id, record.price_usd, record.venue)
-                self._counts["off_venue_fills"] += 1
-                row = off_venue_fill_row(f"taker-{self.run_id}-{self._counts['off_venue_fills']}", record,
-                                         record.price_usd, record.fee_usd, "USD")
-            rows.append(row)
-            self._counts["fills"] += 1
-            self._costs["fee"] += record.fee_usd
-            self._costs["slippage"] += record.slippage_usd
-            self._fills.appendleft({k: v for k, v in row.items()} | {"sequence": self._counts["fills"]})
-            self.metrics.fills.inc()
-        positions, balances = self._book_rows()
-        now_ns = self.clock.now_ns()
-
-        def write(connection: Any) -> None:
-            Store.write_fills(connection, rows)
-            Store.write_book(connection, positions, balances, now_ns)
-
-        writes.append(write)
-        for pending in writes:
-            self.writer.submit(pending)
-        writes.clear()
-        self.writer.flush()
-
-    def _book_rows(self) -> tuple[list[tuple[str, float, float | None]], list[tuple[str, str, str]]]:
-        book = self.engine.book
-        return ([(p.instrument_id, p.size_contracts, p.entry_price_usd) for p in book.positions],
-                [(b.venue, b.money.currency, str(b.money.amount)) for b in book.balances])
-
     def _heartbeat(self, now_ns: int) -> None:
         wall_ns = WallClock().now_ns()
         run_id = self.run_id
         self.writer.submit(lambda c: Store.write_heartbeat(c, run_id, wall_ns=wall_ns, engine_ns=now_ns))
-        if self._orphans:
-            self._follow_orphans(now_ns)
-
-    def _follow_orphans(self, now_ns: int) -> None:
-        """Reconcile the orders restored still working (no hedge of this run follows them); book their fills."""
-        machinery = self.machinery
-        executor = machinery.executor
-        if executor is None:
-            return
-        executor.run(machinery.manager.reconcile())
-        self.journal.sync()  # type: ignore[union-attr]
-        fills = machinery.hedger.poll(self.engine.book, now_ns)
-        if fills:
-            self.engine.recorder.fills.extend(fills)
-            self.engine.invalidate()
-            self._record()
-        self._orphans = {cid for cid in self._orphans if not machinery.manager.orders[cid].status.is_terminal}
+        if self._reconciler is not None and self._reconciler.orphans:
+            self._reconciler.follow_orphans(now_ns, self.profile)
 
     # -------------------------------------------------------------- recovery
 
     def _recover(self) -> None:
-        """Reconcile orders, fills and positions with every venue before deciding (``recovery.py``)."""
-        machinery, executor = self.machinery, self.machinery.executor
+        """Let the components recover, then reconcile orders, fills and positions with the venues (``recovery.py``)."""
         summary: dict[str, Any] = dict(self._recovery)
         summary["first_start"] = self.first_start
         for component in self.components:
             summary[component.name] = component.recover(self)
-        if executor is None:
+        if self._reconciler is None:  # nothing traded on an exchange
             summary.update(reconciled=True, venues={})
-            self._recovery = summary
-            return
-        for name, venue in machinery.manager.venues.items():  # a real venue must list what we trade there
-            listed = {i.instrument_id for i in executor.run(venue.instruments())}
-            missing = sorted(i.instrument_id for i in exchange_traded(self.spec) if i.venue == name
-                             and i.instrument_id not in listed)
-            if missing:
-                raise ConfigError(f"{name} lists no instrument {', '.join(missing)} (it lists "
-                                  f"{', '.join(sorted(listed)) or 'none'}); name the hedge instruments as the venue does")
-        stored_fills = self.store.fills()
-        by_order: dict[str, list[Any]] = {}
-        for fill in stored_fills:
-            if fill.client_order_id is not None:
-                by_order.setdefault(fill.client_order_id, []).append(fill)
-        working = self.store.orders(working_only=True)
-        for stored in working:
-            reflected = fills_in_transitions(self.store.transitions(stored.client_order_id))
-            order = restored_order(stored, by_order.get(stored.client_order_id, []), self.spec.book.registry,
-                                   reflected)
-            self.journal.adopt(order, stored.transition_count)  # type: ignore[union-attr]
-        transitions = executor.run(machinery.manager.reconcile())
-        self.journal.sync()  # type: ignore[union-attr]
-        self._recovering = True
-        fills = machinery.hedger.poll(self.engine.book, self.clock.now_ns())
-        self.engine.recorder.fills.extend(fills)
-        if fills:
-            self.engine.invalidate()
-            self._record()
-        self._recovering = False
-        initial = {p.instrument_id: p.size_contracts for p in self.spec.book.positions}
-        book_positions = {p.instrument_id: p.size_contracts for p in self.engine.book.positions}
-        venues: dict[str, Any] = {}
-        for name, venue in machinery.manager.venues.items():
-            traded = [i.instrument_id for i in exchange_traded(self.spec) if i.venue == name]
-            held = executor.run(venue.positions())
-            venues[name] = position_differences(held, book_positions, initial, traded)
-            for instrument_id in venues[name]["mismatches"]:
-                row = venues[name]["positions"][instrument_id]
-                logger.error("%s: %s: the venue holds %g contracts, the book's change is %g", name, instrument_id,
-                             row["venue"], row["service"])
-        self._orphans = {o.client_order_id for o in working
-                         if not machinery.manager.orders[o.client_order_id].status.is_terminal}
-        summary.update(orders_restored=len(working), orders_still_working=len(self._orphans), order_transitions=len(transitions), fills_recovered=len(fills),
-                       venues=venues, reconciled=not any(v["mismatches"] for v in venues.values()))
+        else:
+            summary.update(self._reconciler.reconcile(self.store, self.profile))
+            run_id = self.run_id
+            self.writer.submit(lambda c: Store.write_recovery(c, run_id, summary))
+            self.writer.flush()
+            logger.info("recovery: %d working orders restored, %d transitions, %d fills picked up, books %s",
+                        summary["orders_restored"], summary["order_transitions"], summary["fills_recovered"],
+                        "reconciled" if summary["reconciled"] else "DIFFER")
         self._recovery = summary
-        run_id = self.run_id
-        self.writer.submit(lambda c: Store.write_recovery(c, run_id, summary))
-        self.writer.flush()
-        logger.info("recovery: %d working orders restored, %d transitions, %d fills picked up, books %s",
-                    len(working), len(transitions), len(fills),
-                    "reconciled" if summary["reconciled"] else "DIFFER")
 
     # -------------------------------------------------------------- commands
 
@@ -515,7 +326,7 @@ class Service:
         while not self._commands.empty():
             command = self._commands.get()
             try:
-                answered.append((command, self._execute(command), None))
+                answered.append((command, self._controls.execute(command), None))
             except HedgekeeperError as error:
                 answered.append((command, None, error))
             except Exception as error:  # noqa: BLE001 - the loop must survive a bad command
@@ -527,61 +338,6 @@ class Service:
                 command.result.set_result(result)
             else:
                 command.result.set_exception(error)
-
-    def _execute(self, command: Command) -> Any:
-        now_ns = self.clock.now_ns()
-        machinery = self.machinery
-        if command.name in ("pause", "resume"):
-            machinery.policy.paused = command.name == "pause"
-            self.engine.invalidate()
-            self._write_control("paused", "yes" if machinery.policy.paused else "", now_ns)
-            return {"paused": machinery.policy.paused}
-        if command.name == "kill":
-            reason = str(command.arguments.get("reason") or "kill switch engaged through the API")
-            machinery.check.engage(reason)
-            cancelled = self._cancel_working()
-            self._write_control("kill_switch", reason, now_ns)
-            return {"kill_switch": reason, "cancelled": cancelled}
-        if command.name == "release":
-            machinery.check.release()
-            self._write_control("kill_switch", "", now_ns)
-            return {"kill_switch": ""}
-        if command.name == "set_bands":
-            profile: RiskProfile = command.arguments["profile"]
-            machinery.policy.inner = build_policy(self.spec.policy, profile)  # raises ConfigError, nothing changed
-            self.profile = profile
-            self.engine.invalidate()
-            holder: dict[str, int] = {}
-            document = self.spec.document()
-            source = str(command.arguments.get("source") or "api")
-
-            def write(connection: Any) -> None:
-                holder["version"] = Store.write_config_version(
-                    connection, ts_ns=now_ns, source=source, profile=profile.model_dump(mode="json"), document=document)
-
-            self.writer.submit(write)
-            self.writer.flush()
-            self.config_version = holder["version"]
-            return {"version": self.config_version, "profile": profile.model_dump(mode="json")}
-        raise HedgekeeperError(f"unknown command {command.name!r}")
-
-    def _write_control(self, name: str, value: str, now_ns: int) -> None:
-        self.writer.submit(lambda c: Store.write_control(c, name, value, now_ns))
-        self.writer.flush()
-
-    def _cancel_working(self) -> int:
-        """Cancel every working order; return how many were asked to cancel."""
-        executor = self.machinery.executor
-        working = self.machinery.manager.working()
-        if executor is None or not working:
-            return 0
-        for order in working:
-            try:
-                executor.run(self.machinery.manager.cancel(order.client_order_id))
-            except HedgekeeperError as error:
-                logger.warning("cancel of %s failed: %s", order.client_order_id, error)
-        self.journal.sync()  # type: ignore[union-attr]
-        return len(working)
 
     # ------------------------------------------------------------------ stop
 
@@ -606,16 +362,14 @@ class Service:
             machinery = getattr(self, "machinery", None)
             if machinery is not None:
                 if self.settings.on_shutdown == "cancel":
-                    cancelled = self._cancel_working()
+                    cancelled = self._controls.cancel_working()
                     logger.info("shutdown: %d working orders cancelled", cancelled)
                 else:
                     logger.info("shutdown: %d working orders kept open", len(machinery.manager.working()))
-                if self.engine.recorder.decisions or self.engine.recorder.samples or self.engine.recorder.fills:
-                    self._record()
-                positions, balances = self._book_rows()
+                self._records.record(self.profile)
+                positions, balances = book_rows(self.engine.book)
                 now_ns = self.clock.now_ns()
-                memories = {u: (m.last_rebalance_ts_ns, m.last_reference_usd)
-                            for u, m in self.engine.hedge_memories().items()}
+                memories = hedge_memory_rows(self.engine)
                 run_id, wall_ns = self.run_id, WallClock().now_ns()
 
                 def write(connection: Any) -> None:
@@ -654,75 +408,13 @@ class Service:
 
     def _publish(self) -> None:
         """Hand the API a new view of the service (one reference assignment)."""
-        engine = getattr(self, "engine", None)
-        if engine is None:
-            self._snapshot = ServiceSnapshot(name=self.settings.name, status=self.status, engine_ns=0,
-                                             speed=self.settings.speed)
-            return
-        events = engine.events_processed
-        rejected = engine.validator.rejected
-        self.metrics.events.inc(events - self._published_events)
-        self.metrics.rejected.inc(rejected - self._published_rejected)
-        self._published_events, self._published_rejected = events, rejected
-        manager = self.machinery.manager
-        for state, count in manager.status_counts().items():
-            self.metrics.orders.labels(state=state.value).set(count)
-        for kind, total in self._costs.items():
-            self.metrics.costs.labels(kind=kind).set(total)
-        registry = self.spec.book.registry
-        underlyings = {}
-        for feed in self.spec.feeds():
-            u = feed.underlying
-            sample = self._latest.get(u)
-            book = engine.order_books.get(feed.spot_stream)
-            view: dict[str, Any] = {"spot_usd": None if book is None else book.mid_usd,
-                                    "bands": bands_view(self.profile, u), "breaches": []}
-            if sample is not None:
-                view.update(ts_ns=sample.ts_ns, greeks=sample_measures(sample), equity_usd=sample.equity_usd,
-                            liquidation_distance=finite(sample.liquidation_distance),
-                            breaches=breaches(sample, self.profile))
-            underlyings[u] = view
-        self._sequence += 1
-        self._snapshot = ServiceSnapshot(
-            name=self.settings.name, status=self.status, engine_ns=self.clock.now_ns(), speed=self.settings.speed,
-            paused=self.machinery.policy.paused, kill_switch=self.machinery.check.reason,
-            config_version=self.config_version, profile=self.profile.model_dump(mode="json"),
-            underlyings=underlyings, history={u: list(h) for u, h in self._history.items()},
-            positions=[{"instrument_id": p.instrument_id, "venue": registry.get(p.instrument_id).venue,
-                        "underlying": registry.get(p.instrument_id).underlying, "size_contracts": p.size_contracts,
-                        "entry_price_usd": p.entry_price_usd} for p in engine.book.positions],
-            balances=[{"venue": b.venue, "currency": b.money.currency, "amount": str(b.money.amount)}
-                      for b in engine.book.balances],
-            open_orders=[{"client_order_id": o.client_order_id, "venue": o.venue,
-                          "instrument_id": o.request.instrument_id, "side": o.request.side.value,
-                          "quantity": str(o.request.quantity.value),
-                          "price": None if o.request.price is None else str(o.request.price.value),
-                          "status": o.status.value, "filled": str(o.filled_quantity), "created_ns": o.created_ns}
-                         for o in manager.working()],
-            decisions=list(self._decisions), fills=list(self._fills),
-            costs={"fees_usd": self._costs["fee"], "slippage_usd": self._costs["slippage"],
-                   "total_usd": self._costs["fee"] + self._costs["slippage"], "fills": self._counts["fills"]},
-            counters={"events_processed": events, "events_rejected": rejected, "quiet_ticks": engine.quiet_ticks,
-                      "decisions": self._counts["decisions"], "fills": self._counts["fills"]},
-            hedging=list(engine.hedging_underlyings()), recovery=dict(self._recovery), sequence=self._sequence,
-            components={c.name: c.view() for c in self.components if callable(getattr(c, "view", None))}
-            | ({} if self.live_market is None else {"live_market": self.live_market.view()}),
-        )
+        self._snapshot = self._publisher.publish(self.status, self.profile, self.config_version, self._recovery)
 
 
 def _create_ccxt_venue(config: Any, environment: dict[str, str]) -> Any:
     from hedgekeeper.venues.ccxt.venue import create_ccxt_venue  # ccxt only when a real venue is asked for
 
     return create_ccxt_venue(config, environment)
-
-
-def vars_of(record: Any) -> dict[str, Any]:
-    """Return a slotted dataclass's fields as a dict."""
-    return {name: getattr(record, name) for name in record.__slots__}
-
-
-def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: (finite(v) if isinstance(v, float) else v) for k, v in row.items() if k != "id"}
 
 
 class _LazyJournal:

@@ -1,7 +1,7 @@
 """What the API shows: an immutable view of the running service, handed over by reference.
 
 The engine's thread builds a new ``ServiceSnapshot`` every ``snapshot_interval_s``
-(and after a command) and replaces the service's reference to it, one atomic
+(and after a command; ``publishing.py``) and replaces the service's reference to it, one atomic
 assignment; the API's threads read whichever snapshot is current and never touch
 the engine's own objects, so neither waits on the other. Everything in it is plain
 JSON-ready data: numbers, strings, lists and dicts. Infinite floats are None.
