@@ -21,6 +21,7 @@ BINANCE_USER_DATA = "/private/ws"
 OKX_API = "/api/v5/"
 OKX_PRIVATE_WS = "/ws/v5/private"
 BYBIT_API = "/v5/"
+BYBIT_PRIVATE_WS = "/v5/private"
 BYBIT_WORKING = {"order_realtime_partially_filled", "order_realtime_amended"}
 
 
@@ -235,6 +236,18 @@ class RecordedOkx:
             ("GET", OKX_API + "account/positions"): static("okx", "account_positions"),
             ("GET", OKX_API + "account/balance"): static("okx", "account_balance"),
         }
+
+
+def bybit_private_websocket(message: Mapping[str, Any]) -> list[Any]:
+    """Answer Bybit's private websocket: an ``auth`` is accepted; a subscription is confirmed, then the
+    execution topic's recorded messages follow."""
+    if message.get("op") == "auth":
+        return [fixture("bybit", "ws_auth")]
+    if message.get("op") != "subscribe":
+        return []
+    confirmation = {"success": True, "ret_msg": "", "conn_id": "cejreaspqfh3sjdnldmg-p",
+                    "req_id": message.get("req_id"), "op": "subscribe"}
+    return [confirmation, *(fixture("bybit", "ws_execution") if "execution" in message["args"] else [])]
 
 
 class RecordedBybit:

@@ -4,8 +4,9 @@ The frames are in each venue's documented format: Deribit's (docs.deribit.com, A
 ``book.{instrument_name}.{interval}`` snapshot then change notifications,
 ``trades.{instrument_name}.{interval}``, ``user.trades.any.any.raw`` after ``public/auth``)
 and, for our fills, Binance USD-M's user-data stream (a listen key by REST, then
-``ORDER_TRADE_UPDATE`` events) and OKX's private websocket (``login``, then the ``orders``
-channel, whose ``fillFee`` is negative when paid). Independent truths: Deribit's BTC
+``ORDER_TRADE_UPDATE`` events), OKX's private websocket (``login``, then the ``orders``
+channel, whose ``fillFee`` is negative when paid) and Bybit's (``auth``, then the
+``execution`` topic, where funding is an execution too). Independent truths: Deribit's BTC
 perpetual amounts are USD of face, so a level of 50,000 USD at 104,000 USD per BTC is
 50,000 / 104,000 coin; a change replaces a level's amount or deletes it; a fee is the
 venue's rate times the traded notional; the login signatures are the venues' documented HMACs.
@@ -25,12 +26,15 @@ from venues.ccxt.recorded_exchange import RecordedExchange, fixture
 from venues.ccxt.recorded_venues import (
     BINANCE_LISTEN_KEY,
     BINANCE_USER_DATA,
+    BYBIT_PRIVATE_WS,
     DERIBIT_WS,
     OKX_PRIVATE_WS,
     RecordedBinance,
+    RecordedBybit,
     RecordedDeribit,
     RecordedOkx,
     binance_user_data,
+    bybit_private_websocket,
     deribit_websocket,
     okx_private_websocket,
 )
@@ -200,4 +204,30 @@ def test_okx_fill_stream_logs_in_reads_the_orders_channel_and_counts_okx_negativ
     assert (second.fill_id, second.client_order_id, second.liquidity) == ("1419260", "hk0002", Liquidity.MAKER)
     assert (second.quantity.value, second.price.value, second.fee) == (
         Decimal(2), Decimal("104010.5"), Money(Decimal("0.416042"), "USDT"))  # 0.02% of 0.02 x 104,010.5
+    assert second.ts_ns == 1_750_000_009_200_000_000
+
+
+def test_bybit_fill_stream_authenticates_and_reads_the_execution_topic_trades_only() -> None:
+    exchange = RecordedExchange(RecordedBybit().routes(), {BYBIT_PRIVATE_WS: bybit_private_websocket})
+    fills = collect_fills(exchange, "bybit", ["BTCUSDT"], 2)
+    sent = [call.params for call in exchange.calls if call.method == "WS"]
+    assert [m["op"] for m in sent[:2]] == ["auth", "subscribe"]
+    key, expires, signature = sent[0]["args"]
+    assert key == ENVIRONMENT["HK_TEST_KEY"]
+    signed = hmac.new(ENVIRONMENT["HK_TEST_SECRET"].encode(), f"GET/realtime{expires}".encode(), hashlib.sha256)
+    assert signature == signed.hexdigest()  # Bybit's documented auth signature
+    assert ENVIRONMENT["HK_TEST_SECRET"] not in str(sent)
+    assert sent[1]["args"] == ["execution"]
+    # ETHUSDT is outside the configured markets, a funding execution is no fill, the repeated trade comes once
+    first, second = fills
+    assert (first.fill_id, first.client_order_id, first.venue_order_id) == (
+        "b1d4c2a0-5f3e-5a7b-9c1d-2e8f4a6b7c90", "hk-0002", "1321003749386340001")
+    assert (first.instrument_id, first.side, first.liquidity) == ("BTCUSDT.BYBIT", Side.BUY, Liquidity.TAKER)
+    assert (first.quantity.value, first.price.value) == (Decimal("0.003"), Decimal(104_008))  # 1 BTC contracts
+    assert first.fee == Money(Decimal("0.1716132"), "USDT")  # 0.055% of 0.003 x 104,008
+    assert first.ts_ns == 1_750_000_008_100_000_000
+    assert (second.fill_id, second.client_order_id, second.liquidity) == (
+        "9a3f6c15-7e28-5d4b-a1c9-3b7e0f2d8a46", "hk-0002", Liquidity.MAKER)
+    assert (second.quantity.value, second.price.value, second.fee) == (
+        Decimal("0.002"), Decimal("104010.5"), Money(Decimal("0.0416042"), "USDT"))  # 0.02% of 0.002 x 104,010.5
     assert second.ts_ns == 1_750_000_009_200_000_000

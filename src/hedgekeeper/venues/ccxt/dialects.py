@@ -157,8 +157,9 @@ DIALECTS: Mapping[str, Dialect] = _frozen({
         client_order_id_pattern=r"[A-Za-z0-9_-]{1,36}", unique_client_order_ids=True,
         amounts_in_contract_units=False,
         ccxt_options=_frozen({"fetchMarkets": {"types": ["linear", "inverse", "option"]}}),
-        capabilities=_frozen(_ORDER_CAPABILITIES), trades_page_size=100,
-        trade_query_params=_CCXT_PAGES, pages_trades_forward=False, positions_per_market=True,
+        capabilities=_frozen(_ORDER_CAPABILITIES | {Capability.FILL_STREAM: Support.SUPPORTED}),
+        trades_page_size=100, trade_query_params=_CCXT_PAGES, pages_trades_forward=False,
+        positions_per_market=True,
     ),
 })
 """The supported exchanges by ccxt id."""
