@@ -166,7 +166,10 @@ def comparison_lines(title: str, gated: Sequence[PolicyPoint], static: Sequence[
 
 
 def target_line(gated: Sequence[PolicyPoint], static: Sequence[PolicyPoint], target: float) -> str:
-    """Return at how many efficient static settings a gated setting costs ``target`` (fraction) less or more, at no more hedging error.
+    """Return at how many efficient static settings the target is met, as a line of text.
+
+    The target is met at a static setting when a gated setting of no more hedging error
+    costs at least ``target`` (a fraction) less.
 
     >>> static = [PolicyPoint("s1", "f", 1, 100.0, 10.0, 0, 0, 0), PolicyPoint("s2", "f", 2, 50.0, 20.0, 0, 0, 0)]
     >>> target_line([PolicyPoint("g", "f", 1, 80.0, 9.0, 0, 0, 0)], static, 0.15)

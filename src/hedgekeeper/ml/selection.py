@@ -48,7 +48,7 @@ from hedgekeeper.ml.pipeline import (
     training_samples,
 )
 from hedgekeeper.ml.simulation import HedgingTask, at_the_money_book
-from hedgekeeper.ml.training import TrainingResult, fit_saved_model, known_before
+from hedgekeeper.ml.training import Samples, TrainingResult, fit_saved_model, known_before
 
 
 @dataclass(frozen=True, order=True)
@@ -66,7 +66,11 @@ class Candidate:
 
 @dataclass(frozen=True)
 class Sweep:
-    """A policy family's settings: static ones, and those that run gated (band half-widths, coin, or risk aversions, per USD)."""
+    """A policy family's settings: static ones, and those that also run gated.
+
+    Parameters are band half-widths (coin) for ``threshold``, risk aversions (per USD)
+    for ``whalley_wilmott``.
+    """
 
     family: Literal["threshold", "whalley_wilmott"]
     static_parameters: tuple[float, ...]
@@ -144,8 +148,11 @@ def relative_cost(gated: Sequence[PolicyPoint], static: Sequence[PolicyPoint]) -
                           else min(1.0, best.cost_usd / reference.cost_usd) for reference, best in rows]))
 
 
-def choose(static: Sequence[PolicyPoint], gated: Mapping[Candidate, Sequence[PolicyPoint]]) -> tuple[Candidate, dict[Candidate, float]]:
-    """Return the candidate of lowest ``relative_cost`` against ``static`` (ties: higher probability, then shorter horizon), and every score.
+def choose(static: Sequence[PolicyPoint],
+           gated: Mapping[Candidate, Sequence[PolicyPoint]]) -> tuple[Candidate, dict[Candidate, float]]:
+    """Return the candidate of lowest ``relative_cost`` against ``static``, and every candidate's score.
+
+    Ties go to the higher defer probability, then the shorter horizon.
 
     >>> def point(error, cost):
     ...     return PolicyPoint("", "", 0.0, cost, error, 0, 0, 0)
@@ -163,8 +170,10 @@ def choose(static: Sequence[PolicyPoint], gated: Mapping[Candidate, Sequence[Pol
 def pool_points(blocks: Sequence[Sequence[PolicyPoint]]) -> list[PolicyPoint]:
     """Return each setting's cost and hedging error averaged over blocks (USD), its counts summed (matched by label).
 
-    >>> pool_points([[PolicyPoint("a", "f", 1.0, 10.0, 2.0, 1, 0, 0)], [PolicyPoint("a", "f", 1.0, 30.0, 4.0, 2, 0, 0)]])
-    [PolicyPoint(label='a', family='f', parameter=1.0, cost_usd=20.0, hedging_error_usd=3.0, rebalances=3, deferrals=0, breaches=0)]
+    >>> pool_points([[PolicyPoint("a", "f", 1.0, 10.0, 2.0, 1, 0, 0)],
+    ...              [PolicyPoint("a", "f", 1.0, 30.0, 4.0, 2, 0, 0)]])
+    [PolicyPoint(label='a', family='f', parameter=1.0, cost_usd=20.0, hedging_error_usd=3.0,
+                 rebalances=3, deferrals=0, breaches=0)]
     """
     pooled = []
     for first in blocks[0]:
@@ -178,7 +187,10 @@ def pool_points(blocks: Sequence[Sequence[PolicyPoint]]) -> list[PolicyPoint]:
 
 
 def window_task(config: MLConfig, task: HedgingTask, start_ns: int, stop_ns: int) -> HedgingTask | None:
-    """Return the part of ``task`` in ``[start_ns, stop_ns)``, its book at the money at its start; None if under 2 steps."""
+    """Return the part of ``task`` in ``[start_ns, stop_ns)`` (ns), its book at the money at its start.
+
+    None when fewer than 2 steps of the task lie in the block.
+    """
     ts = task.path.ts_ns
     lo, hi = int(np.searchsorted(ts, start_ns)), int(np.searchsorted(ts, stop_ns))
     if hi - lo < 2:
@@ -225,32 +237,15 @@ def select_gates(config: MLConfig, tasks: Sequence[HedgingTask], sweeps: Sequenc
     samples = {h: training_samples(horizon_config(config, h, config.model_path), list(tasks))
                for h in selection.horizons_steps}
     candidates = [Candidate(h, q) for h in selection.horizons_steps for q in config.policies.defer_probabilities]
-    hard = config.hard_limits
-    common = {"limits": deferral_limits(config), "hard_min_liquidation_distance": hard.min_liquidation_distance,
-              "hard_max_leverage": hard.max_leverage, "start_hedged": start_hedged}
     blocks, static_points, gated_points = [], {s.family: [] for s in sweeps}, {s.family: [] for s in sweeps}
     for number, (lo, hi) in enumerate(spans, start=1):
+        models, block = _block_models(config, samples, lo, hi, directory, number, say)
+        blocks.append(block)
         windows = [w for w in (window_task(config, task, lo, hi) for task in tasks) if w is not None]
-        models, ends = {}, {}
-        for h, all_samples in samples.items():
-            fold = all_samples.take(known_before(all_samples.ts_ns, all_samples.label_end_ns, lo, embargo_ns(config)))
-            saved = fit_saved_model(fold, model_params=model_params(config), random_state=config.seed,
-                                    settings=model_settings(config) | {"validation_block": [lo, hi]})
-            models[h] = save_model(directory / f"{config.name}-h{h}-block{number}.joblib", saved)
-            ends[h] = saved.training_end_ns
-            say(f"block {number} of {len(spans)}, h = {h}: model on {len(fold):,d} samples, "
-                f"{fold.y.mean():.1%} defer")
-        blocks.append(ValidationBlock(lo, hi, ends))
         for sweep in sweeps:
-            family = for_family(config, sweep.family)
-            static_points[sweep.family].append(evaluate_policies(windows, [
-                (f"{sweep.family}-{p:g}", sweep.family, p, lambda p=p: make_policy(family, p))
-                for p in sweep.static_parameters], **common))
-            gated_points[sweep.family].append(evaluate_policies(windows, [
-                (f"gated-{sweep.family}-{p:g}-{c.label}", _gated_family(sweep, c), p,
-                 lambda p=p, c=c: make_policy(family, p, gate_table(config, models[c.horizon_steps],
-                                                                    c.defer_probability)))
-                for c in candidates for p in sweep.gated_parameters], **common))
+            static, gated = _block_points(config, sweep, candidates, models, windows, start_hedged)
+            static_points[sweep.family].append(static)
+            gated_points[sweep.family].append(gated)
         say(f"block {number} of {len(spans)}: every setting run on {len(windows)} windows")
     selections = {}
     for sweep in sweeps:
@@ -260,6 +255,36 @@ def select_gates(config: MLConfig, tasks: Sequence[HedgingTask], sweeps: Sequenc
         chosen, scores = choose(static, gated)
         selections[sweep.family] = Selection(sweep, chosen, scores, static, gated)
     return SelectionRun(blocks, selections)
+
+
+def _block_models(config: MLConfig, samples: Mapping[int, Samples], start_ns: int, stop_ns: int, directory: Path,
+                  number: int, say: Callable[[str], None]) -> tuple[dict[int, Path], ValidationBlock]:
+    # One model per horizon on the samples known an embargo before the block starts.
+    models, ends = {}, {}
+    for h, every in samples.items():
+        fold = every.take(known_before(every.ts_ns, every.label_end_ns, start_ns, embargo_ns(config)))
+        saved = fit_saved_model(fold, model_params=model_params(config), random_state=config.seed,
+                                settings=model_settings(config) | {"validation_block": [start_ns, stop_ns]})
+        models[h] = save_model(directory / f"{config.name}-h{h}-block{number}.joblib", saved)
+        ends[h] = saved.training_end_ns
+        say(f"block {number}, h = {h}: model on {len(fold):,d} samples, {fold.y.mean():.1%} defer")
+    return models, ValidationBlock(start_ns, stop_ns, ends)
+
+
+def _block_points(config: MLConfig, sweep: Sweep, candidates: Sequence[Candidate], models: Mapping[int, Path],
+                  windows: Sequence[HedgingTask], start_hedged: bool) -> tuple[list[PolicyPoint], list[PolicyPoint]]:
+    # The sweep's static settings, then its gated settings for every candidate, run on the block's windows.
+    family = for_family(config, sweep.family)
+    hard = config.hard_limits
+    common = {"limits": deferral_limits(config), "hard_min_liquidation_distance": hard.min_liquidation_distance,
+              "hard_max_leverage": hard.max_leverage, "start_hedged": start_hedged}
+    static = evaluate_policies(windows, [(f"{sweep.family}-{p:g}", sweep.family, p, lambda p=p: make_policy(family, p))
+                                         for p in sweep.static_parameters], **common)
+    gated = evaluate_policies(windows, [
+        (f"gated-{sweep.family}-{p:g}-{c.label}", _gated_family(sweep, c), p,
+         lambda p=p, c=c: make_policy(family, p, gate_table(config, models[c.horizon_steps], c.defer_probability)))
+        for c in candidates for p in sweep.gated_parameters], **common)
+    return static, gated
 
 
 def horizon_config(config: MLConfig, horizon_steps: int, model_path: str | Path) -> MLConfig:
@@ -284,7 +309,9 @@ def judged_config(config: MLConfig, selection: Selection, model_path: str | Path
 def train_chosen(config: MLConfig, tasks: Sequence[HedgingTask], selections: Mapping[str, Selection],
                  model_dir: str | Path, progress: Callable[[str], None] | None = None,
                  ) -> dict[str, tuple[MLConfig, TrainingResult]]:
-    """Train one model per chosen horizon on the whole training period; return, per family, its judging config and model.
+    """Train one model per chosen horizon on the whole training period.
+
+    Return, per family, the config judging its choice (``judged_config``) and the training result.
 
     Parameters
     ----------
@@ -296,7 +323,8 @@ def train_chosen(config: MLConfig, tasks: Sequence[HedgingTask], selections: Map
     """
     paths = {selection.chosen.horizon_steps: Path(model_dir) / f"{config.name}-h{selection.chosen.horizon_steps}.joblib"
              for selection in selections.values()}
-    trained = {h: train(horizon_config(config, h, path), progress, tasks=list(tasks)) for h, path in sorted(paths.items())}
+    trained = {h: train(horizon_config(config, h, path), progress, tasks=list(tasks))
+               for h, path in sorted(paths.items())}
     return {family: (judged_config(config, selection, paths[selection.chosen.horizon_steps]),
                      trained[selection.chosen.horizon_steps]) for family, selection in selections.items()}
 
