@@ -3,9 +3,9 @@
 ``create_ccxt_venue(config)`` reads the credentials from the environment and builds
 the exchange; markets load on first use, and only the configured ``market_ids``
 become instruments. Every method of ``venues/base.py`` is here: the book and trade
-streams (and, on Deribit, the options' marks and our fills) come from the venue's
-websocket through ccxt.pro; elsewhere the fill stream is absent (``fills`` polls); amend
-is the venue's own (``edit_order``).
+streams and our fills (and, on Deribit, the options' marks) come from the venue's
+websockets through ccxt.pro, the private ones authenticated as each venue documents;
+amend is the venue's own (``edit_order``).
 
 Placing is idempotent on the client order id, in this order:
 
