@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 from typing import Any
 
@@ -96,6 +97,32 @@ def test_with_latency_the_fills_arrive_on_a_later_poll() -> None:
     fills = market.executor.poll(6)
     assert [f.record.size_contracts for f in fills] == [1.0] and not market.executor.working("BTC")
     assert market.executor.poll(7) == []  # reported once
+
+
+def test_the_venue_is_asked_at_most_once_per_poll_interval_and_every_fill_still_comes_once() -> None:
+    market = Market(latency_ns=5, pacing=TwapPacing(slices=3, interval_ns=20), poll_interval_ns=50)
+    venue = market.executor.orders.venues["binance"]
+    asked: list[int] = []
+    fills_of = venue.fills
+
+    async def counted_fills(since_ns: int = 0) -> Any:
+        asked.append(market.clock.now_ns())
+        return await fills_of(since_ns)
+
+    venue.fills = counted_fills  # the real venue's answers, its askings counted
+    reported = market.executor.execute(PERP, 1.5, market.book, now_ns=1)
+    for now in range(2, 200):
+        market.clock.advance_to(now)
+        market.clock.fire_due()
+        reported += market.executor.poll(now)
+    # slices went out on time although, placing aside, the venue was asked only every 50 ns
+    sent = [o.created_ns for o in market.executor.orders.orders.values()]
+    assert sent == [1, 21, 41]
+    polls = sorted(set(asked) - set(sent[1:]))  # a placement asks for its own fills (order manager)
+    assert polls[0] == 1 and all(later - earlier >= 50 for earlier, later in zip(polls, polls[1:]))
+    assert sum(f.record.size_contracts for f in reported) == pytest.approx(1.5)
+    assert len(reported) == len(asyncio.run(fills_of(0)))  # each venue fill reported once
+    assert not market.executor.working("BTC")
 
 
 def test_a_passive_slice_rests_at_the_bid_earns_the_maker_fee_and_its_rest_is_taken_when_due() -> None:

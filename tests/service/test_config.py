@@ -103,3 +103,10 @@ def test_the_live_example_loads() -> None:
     spec = load_service(EXAMPLE.with_name("service_live.toml"))
     assert spec.file.market_source() == "live" and spec.file.exchange.ccxt[0].venue.sandbox
     assert [feed.spot_stream for feed in spec.feeds()] == ["BTC-PERPETUAL.DERIBIT"]
+
+
+def test_real_venues_are_asked_for_orders_and_fills_every_half_second_by_default() -> None:
+    simulated = load_service(EXAMPLE).file
+    live = load_service(EXAMPLE.with_name("service_live.toml")).file
+    assert simulated.execution.poll_interval_ns(simulated.exchange.kind == "ccxt") == 0
+    assert live.execution.poll_interval_ns(live.exchange.kind == "ccxt") == 500_000_000

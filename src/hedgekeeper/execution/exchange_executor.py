@@ -17,6 +17,11 @@ For each hedge (an instrument and a signed number of contracts) the executor
    children's fills and anything else the venue did to the account (a liquidation),
    each exactly once.
 
+The venues are asked for the state of working orders and for fills at most every
+``poll_interval_ns`` (a real venue answers each by a REST request under a rate limit;
+an in-process one costs nothing, so 0 asks on every poll); slices due go out on time
+either way, and what a skipped poll did not report, the next one does.
+
 Each slice sends what brings the hedge's filled and working contracts up to the
 schedule, so a slice the book could not fill within the band is made up by the
 next one; what is left after the last slice is logged. The hedge stays working
@@ -69,6 +74,8 @@ class ExchangeExecutor:
     protection_bps : how far through the mid a child's limit price goes, basis points
     passive_ns : how long each slice rests as a post-only order at the touch before its
         rest is taken, ns (0: every child takes liquidity at once)
+    poll_interval_ns : the least time between two askings of the venues for order states
+        and fills, ns of the ``now_ns`` given to ``poll`` (0: every poll)
     """
 
     orders: OrderManager
@@ -77,6 +84,8 @@ class ExchangeExecutor:
     pacing: Pacing = field(default_factory=TwapPacing)
     protection_bps: float = 50.0
     passive_ns: int = 0
+    poll_interval_ns: int = 0
+    _asked_ns: int | None = field(default=None, init=False)
     _parents: list[_Parent] = field(default_factory=list, init=False)
     _parent_of: dict[str, _Parent] = field(default_factory=dict, init=False)
     _loop: asyncio.AbstractEventLoop = field(default_factory=asyncio.new_event_loop, init=False, repr=False)
@@ -105,8 +114,11 @@ class ExchangeExecutor:
         return self.poll(now_ns)
 
     def poll(self, now_ns: int) -> list[TakerFill]:
-        """Send the slices due by ``now_ns``; return the fills the venues made since the last call."""
-        if any(not self.orders.orders[child].status.is_terminal for p in self._parents for child in p.children):
+        """Send the slices due by ``now_ns``; return the fills the venues reported since the last asking."""
+        ask = self._asked_ns is None or now_ns - self._asked_ns >= self.poll_interval_ns
+        if ask:
+            self._asked_ns = now_ns
+        if ask and any(not self.orders.orders[c].status.is_terminal for p in self._parents for c in p.children):
             self._loop.run_until_complete(self.orders.reconcile())
         for parent in self._parents:
             due = []
@@ -117,7 +129,7 @@ class ExchangeExecutor:
                 self._send(parent, takes[-1][2], now_ns, passive=False)
             if due and due[-1][1]:
                 self._send(parent, due[-1][2], now_ns, passive=True)
-        fills = self._fills.new(self._arrival_mid)
+        fills = self._fills.new(self._arrival_mid) if ask else []
         self._parents = [parent for parent in self._parents if not self._done(parent)]
         return fills
 

@@ -97,13 +97,22 @@ class ServiceExecution(StrictModel):
     slices : child orders per hedge (1: at once)
     interval_s : engine seconds between slices
     protection_bps : how far through the mid a child's limit price goes, basis points
+    poll_interval_s : engine seconds between two askings of the venues for order states and
+        fills while a hedge works (a real venue answers by rate-limited REST requests);
+        default 0 for the built-in simulated exchange (every event), 0.5 for real exchanges
     safety : the safety limits (``execution/safety.py``), or none (the kill switch works either way)
     """
 
     slices: int = pydantic.Field(1, ge=1)
     interval_s: float = pydantic.Field(0.0, ge=0.0)
     protection_bps: float = pydantic.Field(50.0, gt=0.0)
+    poll_interval_s: float | None = pydantic.Field(None, ge=0.0)
     safety: SafetyLimits | None = None
+
+    def poll_interval_ns(self, real_venues: bool) -> int:
+        """Return the interval between askings of the venues, ns (see ``poll_interval_s``)."""
+        seconds = self.poll_interval_s if self.poll_interval_s is not None else 0.5 if real_venues else 0.0
+        return int(seconds * 1e9)
 
 
 class SimulatedExchangeSettings(StrictModel):

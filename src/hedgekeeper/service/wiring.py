@@ -113,6 +113,7 @@ def build_machinery(spec: ServiceSpec, *, clock: Clock, book: BookState, profile
             manager, spec.book.registry, BooksByInstrument(order_books, instrument_books),
             protection_bps=file.execution.protection_bps,
             pacing=TwapPacing(slices=file.execution.slices, interval_ns=int(file.execution.interval_s * NS_PER_SECOND)),
+            poll_interval_ns=file.execution.poll_interval_ns(file.exchange.kind == "ccxt"),
         )
     taker = SimulatedTaker(file.fees)
     hedger = PlannerHedger(
