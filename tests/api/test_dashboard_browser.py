@@ -4,16 +4,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
-import time
 from collections.abc import Iterator
 
-import pydantic
 import pytest
-import uvicorn
-from service.service_builders import TOKEN, free_port
+from service.service_builders import TOKEN, serving_api
 
-from hedgekeeper.api.app import create_app
 from hedgekeeper.service.runtime import Service
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -21,18 +16,8 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 @pytest.fixture(scope="module")
 def dashboard_url(service: Service) -> Iterator[str]:
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(service, pydantic.SecretStr(TOKEN)), host="127.0.0.1",
-                                           port=port, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}/"
-    server.should_exit = True
-    thread.join(10)
+    with serving_api(service) as url:
+        yield url
 
 
 def test_dashboard_shows_greeks_against_bands_and_updates_them_live(dashboard_url: str) -> None:
@@ -70,6 +55,7 @@ def test_dashboard_shows_greeks_against_bands_and_updates_them_live(dashboard_ur
             assert "fees" in page.locator("#costs").inner_text()
             assert "distance to liquidation" in page.locator('[data-field="liquidation"]').inner_text()
             assert page.locator("#chain").is_hidden()  # this service runs no chain: /api/chain answers 404
+            assert page.locator("#market").is_hidden()  # nor a live market: /api/market answers 404
             chart = page.locator(".greek canvas").first
             assert chart.bounding_box()["height"] > 50
             if os.environ.get("HEDGEKEEPER_DASHBOARD_SCREENSHOT"):

@@ -12,7 +12,7 @@ from hedgekeeper.service.runtime import Service
 
 GET_ENDPOINTS = ["/api/status", "/api/portfolio", "/api/greeks", "/api/positions", "/api/orders",
                  "/api/orders/hk-unknown/transitions", "/api/fills", "/api/decisions", "/api/costs", "/api/config",
-                 "/api/config/versions", "/api/chain/records", "/api/stream", "/metrics"]
+                 "/api/config/versions", "/api/chain/records", "/api/market", "/api/stream", "/metrics"]
 WRITE_ENDPOINTS = [("post", "/api/pause"), ("post", "/api/resume"), ("post", "/api/kill-switch"),
                    ("delete", "/api/kill-switch"), ("put", "/api/bands/BTC")]
 
@@ -104,6 +104,7 @@ def test_config_in_force_names_no_secret(client: TestClient) -> None:
     ("/api/fills", {"limit": 0}, 422),
     ("/api/decisions", {"limit": "many"}, 422),
     ("/api/chain/records", {"kind": "gossip"}, 422),
+    ("/api/market", {}, 404),  # a simulated market: no streams to show
 ])
 def test_bad_reads_are_4xx(client: TestClient, path: str, params: dict, status: int) -> None:
     assert client.get(path, params=params).status_code == status

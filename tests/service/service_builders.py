@@ -5,8 +5,10 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import socket
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,29 @@ def wait_for(condition: Callable[[], bool], timeout_s: float = 40.0, what: str =
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
         time.sleep(0.02)
+
+
+@contextmanager
+def serving_api(service: Any) -> Iterator[str]:
+    """Serve ``service``'s API and dashboard with uvicorn on a free port; yield the dashboard's URL."""
+    import pydantic
+    import uvicorn
+
+    from hedgekeeper.api.app import create_app
+
+    server = uvicorn.Server(uvicorn.Config(create_app(service, pydantic.SecretStr(TOKEN)), host="127.0.0.1",
+                                           port=free_port(), log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{server.config.port}/"
+    finally:
+        server.should_exit = True
+        thread.join(10)
 
 
 def free_port() -> int:

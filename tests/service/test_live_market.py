@@ -14,6 +14,8 @@ import asyncio
 import copy
 import datetime as dt
 import json
+import os
+import shutil
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -21,8 +23,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
-from service.service_builders import service_document, wait_for
+from service.service_builders import TOKEN, serving_api, service_document, wait_for
 from venues.ccxt.recorded_exchange import Call, RecordedExchange, Reply, fixture, serving, static
 from venues.ccxt.recorded_venues import DERIBIT_API, DERIBIT_WS, deribit_websocket
 from venues.ccxt.venue_builders import ENVIRONMENT
@@ -35,6 +38,7 @@ from hedgekeeper.service.live_market import LiveMarket, StreamSpec
 from hedgekeeper.service.runtime import Service
 from hedgekeeper.venues.ccxt.venue import create_ccxt_venue
 
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PERPETUAL = "BTC-PERPETUAL.DERIBIT"
 CALL = "BTC-27JUN25-110000-C.DERIBIT"
 
@@ -230,6 +234,25 @@ def live_document(folder: Path) -> dict[str, Any]:
     return document
 
 
+def dashboard_lists_the_streams(url: str) -> None:
+    """Open the dashboard in Debian's chromium (when installed) and see one row per stream in the market panel."""
+    if not os.path.exists(CHROMIUM):
+        return  # the browser test of tests/api says why it skips
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        try:
+            page = browser.new_page()
+            page.goto(url)
+            page.fill("#token", TOKEN)
+            page.click("#login button[type=submit]")
+            playwright_api.expect(page.locator("#streams tbody tr")).to_have_count(3, timeout=15_000)
+            assert page.locator("#market").is_visible()
+            assert f"{CALL} marks" in page.locator("#streams").inner_text()
+        finally:
+            browser.close()
+
+
 def test_the_service_hedges_on_the_venues_own_market_streamed_from_its_websocket(tmp_path: Path) -> None:
     deribit = LiveDeribit()
     with serving(RecordedExchange(deribit.routes(), {DERIBIT_WS: deribit_websocket})) as exchange:
@@ -246,6 +269,10 @@ def test_the_service_hedges_on_the_venues_own_market_streamed_from_its_websocket
             wait_for(lambda: bool(deribit.orders), what="the hedge to reach the venue")
             wait_for(lambda: not service.snapshot.open_orders and service.snapshot.counters["events_processed"] >= 4,
                      what="the order to end and every frame to be processed")
+            with serving_api(service) as url:
+                market = httpx.get(url + "api/market", headers={"Authorization": f"Bearer {TOKEN}"}).json()
+                assert set(market["streams"]) == {f"{PERPETUAL} book", f"{PERPETUAL} trades", f"{CALL} marks"}
+                dashboard_lists_the_streams(url)
         finally:
             service.stop()
     assert service.error is None and service.snapshot.status == "stopped"

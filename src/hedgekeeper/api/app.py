@@ -199,6 +199,14 @@ def create_app(service: Service, token: pydantic.SecretStr) -> FastAPI:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "the chain is not enabled ([chain] enabled = false)")
         return _clean(dict(view))
 
+    @app.get("/api/market", dependencies=auth, tags=["market"],
+             summary="The live market's streams: events so far, the last one's venue time, reopenings, the last error")
+    def get_market() -> dict[str, Any]:
+        view = service.snapshot.components.get("live_market")
+        if view is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "the market is simulated or replayed ([live] absent)")
+        return _clean({"engine_ns": service.snapshot.engine_ns, "streams": dict(view)})
+
     @app.get("/api/chain/records", dependencies=auth, tags=["chain"],
              summary="The chain's stored records, newest first: keeper decisions and transactions, oracle submissions")
     def get_chain_records(kind: Literal["keeper_decision", "keeper_transaction", "oracle_submission"] | None = None,

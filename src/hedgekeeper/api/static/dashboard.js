@@ -1,8 +1,9 @@
 // The hedgekeeper dashboard: each Greek plotted live against its band, distance to liquidation,
-// positions, open orders, the latest decisions with reasons, costs so far, and the chain (oracle,
-// every vault's check, the keeper's decisions) when the service runs one. Plain JavaScript and
-// <canvas>: nothing is loaded from the internet. The token stays in this tab (sessionStorage) and
-// travels only in the Authorization header (the stream is read with fetch, not EventSource).
+// positions, open orders, the latest decisions with reasons, costs so far, the venues' streams when
+// the market is live, and the chain (oracle, every vault's check, the keeper's decisions) when the
+// service runs one. Plain JavaScript and <canvas>: nothing is loaded from the internet. The token
+// stays in this tab (sessionStorage) and travels only in the Authorization header (the stream is
+// read with fetch, not EventSource).
 "use strict";
 
 const GREEKS = [
@@ -179,6 +180,19 @@ async function refreshChain() {
   return true;
 }
 
+async function refreshMarket() {
+  let market;
+  try { market = await api("/api/market"); } catch (error) { $("#market").hidden = true; return false; }
+  $("#market").hidden = false;
+  $("#streams tbody").innerHTML = Object.entries(market.streams).map(([name, s]) => {
+    const age = s.last_ts_ns === null ? null : (market.engine_ns - s.last_ts_ns) / 1e9;
+    return `<tr><td>${escapeHtml(name)}</td><td>${escapeHtml(s.venue)}</td><td class="num">${s.events}</td>
+      <td class="num ${s.open ? "" : "breach"}">${age === null ? "none yet" : fmt(age, 1)}</td>
+      <td class="num">${s.restarts}</td><td>${escapeHtml(s.open ? s.error : "closed: " + s.error)}</td></tr>`;
+  }).join("");
+  return true;
+}
+
 async function stream() {
   while (true) {
     try {
@@ -223,6 +237,7 @@ async function start() {
                engine_ns: greeks.engine_ns });
     refreshTables(); setInterval(refreshTables, 2000);
     if (await refreshChain()) setInterval(refreshChain, 5000);
+    if (await refreshMarket()) setInterval(refreshMarket, 2000);
     stream();
   } catch (error) { if (error.message !== "unauthorized") showLogin(error.message); }
 }
