@@ -272,6 +272,10 @@ def test_the_service_hedges_on_the_venues_own_market_streamed_from_its_websocket
             with serving_api(service) as url:
                 market = httpx.get(url + "api/market", headers={"Authorization": f"Bearer {TOKEN}"}).json()
                 assert set(market["streams"]) == {f"{PERPETUAL} book", f"{PERPETUAL} trades", f"{CALL} marks"}
+                metrics = httpx.get(url + "metrics", headers={"Authorization": f"Bearer {TOKEN}"}).text
+                ages = [line for line in metrics.splitlines() if line.startswith("hedgekeeper_market_stream_age")]
+                assert len(ages) == 3  # the recorded frames are from June 2025: each stream's last event is old
+                assert all(float(line.split()[-1]) > 86_400 for line in ages)
                 dashboard_lists_the_streams(url)
         finally:
             service.stop()

@@ -11,6 +11,8 @@ metric                                    what
 ``hedgekeeper_band_breaches_total``       risk samples outside a band, by ``underlying`` and ``greek``
 ``hedgekeeper_costs_usd``                 costs paid so far, by ``kind`` (fee, slippage), USD
 ``hedgekeeper_fills_total``               fills booked
+``hedgekeeper_market_stream_age_seconds`` with ``[live]``: engine seconds since each stream's last
+                                          event (venue time), by ``stream``; alert on it
 ========================================  =======================================================
 """
 
@@ -38,6 +40,9 @@ class ServiceMetrics:
                                 registry=r)
         self.costs = Gauge("hedgekeeper_costs_usd", "Costs paid so far, USD", ["kind"], registry=r)
         self.fills = Counter("hedgekeeper_fills", "Fills booked", registry=r)
+        self.stream_age = Gauge("hedgekeeper_market_stream_age_seconds",
+                                "Engine seconds since the live stream's last event (venue time)", ["stream"],
+                                registry=r)
 
     def exposition(self) -> bytes:
         """Return the metrics in Prometheus's text format."""

@@ -5,7 +5,8 @@ the commands it took and at each change of status. It builds a new
 ``ServiceSnapshot`` (``snapshot.py``) from the engine, the order manager, the
 kill switch and the records (``recording.py``), and moves the metrics that follow
 the engine's own counters (events, rejections, orders by state, costs) to their
-values now. The service hands the snapshot to the API in one reference assignment.
+values now (and, with ``[live]``, each stream's age). The service hands the snapshot to
+the API in one reference assignment.
 """
 
 from __future__ import annotations
@@ -69,6 +70,11 @@ class Publisher:
             self._metrics.orders.labels(state=state.value).set(count)
         for kind, total in records.costs.items():
             self._metrics.costs.labels(kind=kind).set(total)
+        now_ns = engine.clock.now_ns()
+        streams = {} if self._live_market is None else self._live_market.view()
+        for name, stream in streams.items():
+            if stream["last_ts_ns"] is not None:
+                self._metrics.stream_age.labels(stream=name).set((now_ns - stream["last_ts_ns"]) / 1e9)
         registry = self._spec.book.registry
         underlyings = {}
         for feed in self._spec.feeds():
@@ -85,7 +91,7 @@ class Publisher:
         self._sequence += 1
         costs, counts, settings = records.costs, records.counts, self._spec.file.service
         return ServiceSnapshot(
-            name=settings.name, status=status, engine_ns=engine.clock.now_ns(), speed=settings.speed,
+            name=settings.name, status=status, engine_ns=now_ns, speed=settings.speed,
             paused=self._machinery.policy.paused, kill_switch=self._machinery.check.reason,
             config_version=config_version, profile=profile.model_dump(mode="json"),
             underlyings=underlyings, history={u: list(h) for u, h in records.history.items()},
@@ -107,5 +113,5 @@ class Publisher:
                       "decisions": counts["decisions"], "fills": counts["fills"]},
             hedging=list(engine.hedging_underlyings()), recovery=dict(recovery), sequence=self._sequence,
             components={c.name: c.view() for c in self._components if callable(getattr(c, "view", None))}
-            | ({} if self._live_market is None else {"live_market": self._live_market.view()}),
+            | ({"live_market": streams} if self._live_market is not None else {}),
         )
