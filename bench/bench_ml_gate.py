@@ -49,7 +49,8 @@ import numpy as np
 
 from hedgekeeper.ml.evaluation import PolicyPoint, comparison_lines, cost_at_error, evaluate_policies, target_line
 from hedgekeeper.ml.pipeline import Evaluation, MLConfig, build_tasks, evaluate, load_ml_config, write_report
-from hedgekeeper.ml.selection import Sweep, select_gates, selection_lines, train_chosen
+from hedgekeeper.ml.choice import Sweep
+from hedgekeeper.ml.selection import select_gates, train_chosen
 from hedgekeeper.ml.simulation import NS_PER_SECOND, SECONDS_PER_YEAR, HedgingTask
 from hedgekeeper.policy.base import decision_for, describe_position
 from hedgekeeper.policy.decision import Decision, Greek, PolicyInput
@@ -188,10 +189,10 @@ def _run(config: MLConfig, *, deep: bool) -> None:
     sweeps = [Sweep("threshold", config.policies.parameters, config.policies.gated_parameters),
               Sweep("whalley_wilmott", WHALLEY_WILMOTT_RISK_AVERSIONS, WHALLEY_WILMOTT_RISK_AVERSIONS)]
     run = select_gates(config, train_tasks, sweeps, model_dir=OUTPUT / "selection", progress=_say)
-    for selection in run.selections.values():
-        print("\n".join(selection_lines(selection)))
+    for choice in run.choices.values():
+        print("\n".join(choice.lines()))
     print(f"  ({time.perf_counter() - start:.0f} s); the chosen settings, trained on the whole training period:")
-    chosen = train_chosen(config, train_tasks, run.selections, OUTPUT, _say)
+    chosen = train_chosen(config, train_tasks, run.choices, OUTPUT, _say)
     for family, (_, training) in chosen.items():
         metrics = training.saved.metrics
         print(f"  {family}: walk-forward AUC {metrics.get('walk_forward_auc', math.nan):.3f}, Brier "
@@ -220,7 +221,7 @@ def _run(config: MLConfig, *, deep: bool) -> None:
             print(f"  {point.label}: cost {point.cost_usd:,.0f} USD at hedging error {point.hedging_error_usd:,.0f} USD;"
                   f" the static frontier there: {static_cost:,.0f} USD")
     print(f"  deferrals past a hard limit: {threshold.breaches + whalley_wilmott.breaches} (every gated run)")
-    report = write_report(config, Evaluation(static, gated, threshold.saved), extra_points=deep_points)
+    report = write_report(config, Evaluation(static, gated, threshold.saved, threshold.choices + whalley_wilmott.choices), extra_points=deep_points)
     print(f"  report: {report}   ({time.perf_counter() - start:.0f} s)")
 
 

@@ -72,7 +72,8 @@ from hedgekeeper.ml.pipeline import (
     load_ml_config,
     make_policy,
 )
-from hedgekeeper.ml.selection import Sweep, select_gates, selection_lines, train_chosen
+from hedgekeeper.ml.choice import Sweep
+from hedgekeeper.ml.selection import select_gates, train_chosen
 from hedgekeeper.ml.simulation import (
     DeferralLimits,
     HedgingTask,
@@ -109,7 +110,7 @@ def _sweep(judged: Mapping[str, MLConfig]) -> list[dict[str, Any]]:
     """Return the ``[[sweep]]`` variants: each family's settings without and with the gate chosen for it.
 
     ``judged`` maps each family to the configuration judging its chosen gate
-    (``ml.selection.judged_config``: the model trained at the chosen horizon, the chosen probability).
+    (``ml.pipeline.judged_config``: the model trained at the chosen horizon, the chosen probability).
     """
     entries = []
     for family, config in judged.items():
@@ -287,9 +288,9 @@ def main() -> None:
     # Gate: horizon and probability chosen on validation blocks of the training paths (in the harness, starting
     # delta-hedged as the engine's runs do), then the chosen horizon's model trained on the training paths only.
     run = select_gates(config, train_tasks, SWEEPS, start_hedged=True, model_dir=OUTPUT / "selection", progress=_say)
-    for selection in run.selections.values():
-        print("\n".join(selection_lines(selection)))
-    chosen = train_chosen(config, train_tasks, run.selections, OUTPUT, _say)
+    for choice in run.choices.values():
+        print("\n".join(choice.lines()))
+    chosen = train_chosen(config, train_tasks, run.choices, OUTPUT, _say)
     judged = {family: judged_config for family, (judged_config, _) in chosen.items()}
     for family, (_, training) in chosen.items():
         metrics = training.saved.metrics

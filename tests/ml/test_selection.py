@@ -8,20 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from hedgekeeper.ml.choice import Candidate, GateChoice, Sweep
 from hedgekeeper.ml.evaluation import PolicyPoint
 from hedgekeeper.ml.features import FEATURES
 from hedgekeeper.ml.model import load_model
-from hedgekeeper.ml.pipeline import MLConfig, load_ml_config
-from hedgekeeper.ml.selection import (
-    Candidate,
-    Selection,
-    Sweep,
-    choose,
-    judged_config,
-    relative_cost,
-    select_gates,
-    validation_blocks,
-)
+from hedgekeeper.ml.pipeline import MLConfig, judged_config, load_ml_config
+from hedgekeeper.ml.selection import choose, relative_cost, select_gates, validation_blocks
 from hedgekeeper.ml.simulation import HedgingTask, at_the_money_book, market_path, spiky_events
 
 STATIC = [PolicyPoint(f"s{i}", "static", 0.0, cost, error, 0, 0, 0)
@@ -61,6 +53,8 @@ def test_validation_blocks_tile_the_later_part_of_the_training_period() -> None:
     assert blocks[0][0] == 1_400 and blocks[-1][1] == 2_000
     assert all(a[1] == b[0] for a, b in zip(blocks[:-1], blocks[1:], strict=True))
     assert [hi - lo for lo, hi in blocks] == [200, 200, 200]
+    epoch_ns = 1_700_000_000 * 10**9  # exact at ns since the epoch, where float64 steps by 256 ns
+    assert validation_blocks(epoch_ns, epoch_ns + 10**15 + 1, 3, 0.4)[-1][1] == epoch_ns + 10**15 + 1
 
 
 def _config(tmp_path: Path) -> MLConfig:
@@ -98,8 +92,9 @@ def test_selection_trains_each_block_on_what_was_known_before_it_only(tmp_path: 
         assert set(block.training_end_ns) == {5, 15}
         assert all(end < block.start_ns - embargo_ns for end in block.training_end_ns.values())
     selection = run.selections["threshold"]
-    assert set(selection.scores) == {Candidate(h, q) for h in (5, 15) for q in (0.5, 0.8)}
-    assert selection.chosen == choose(selection.static, selection.gated)[0]
+    assert set(selection.choice.scores) == {Candidate(h, q) for h in (5, 15) for q in (0.5, 0.8)}
+    assert selection.choice.chosen == choose(selection.static, selection.gated)[0]
+    assert selection.choice.blocks == tuple((block.start_ns, block.stop_ns) for block in run.blocks)
 
     # another market from the first block on: the first block's models are the same, the second's are not
     other = select_gates(config, [_perturbed_after(task, run.blocks[0].start_ns)], [sweep],
@@ -119,8 +114,8 @@ def test_selection_trains_each_block_on_what_was_known_before_it_only(tmp_path: 
 def test_judged_config_gates_the_chosen_family_at_the_chosen_horizon_and_probability_only(tmp_path: Path) -> None:
     config = _config(tmp_path)
     sweep = Sweep("whalley_wilmott", (1e-5, 1e-4), (1e-5,))
-    selection = Selection(sweep, Candidate(30, 0.8), {}, [], {})
-    judged = judged_config(config, selection, tmp_path / "h30.joblib")
+    choice = GateChoice(sweep, Candidate(30, 0.8), {}, (), 0.5, 1800.0, False)
+    judged = judged_config(config, choice, tmp_path / "h30.joblib")
     assert judged.policies.family == "whalley_wilmott"
     assert judged.policies.parameters == (1e-5, 1e-4) and judged.policies.gated_parameters == (1e-5,)
     assert judged.policies.defer_probabilities == (0.8,)

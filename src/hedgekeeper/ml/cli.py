@@ -26,46 +26,57 @@ def train(
     config: Path = typer.Argument(..., help=CONFIG_HELP),
     quiet: bool = typer.Option(False, "--quiet", help="Hide the progress."),
 ) -> None:
-    """Train the gate's model on the training period: samples, walk-forward scores, the saved model.
+    """Choose the gate's horizon and defer probability on the training period, then train and save its model.
 
-    The model (with its features, training period, metrics and library versions)
-    goes to [ml] model_path; `hedgekeeper evaluate` then judges it out of sample.
+    The candidates ([ml.selection] horizons_steps x [ml.policies] defer_probabilities)
+    are scored on validation blocks inside the training period (ml/selection.py); the
+    chosen horizon's model then trains on the whole training period. The model goes to
+    [ml] model_path with its features, training period, metrics, library versions and
+    the choice (every candidate's score and the selection's settings); `hedgekeeper
+    evaluate` then judges the gate at that choice out of sample.
     """
     from hedgekeeper.ml.pipeline import load_ml_config
-    from hedgekeeper.ml.pipeline import train as run_training
+    from hedgekeeper.ml.selection import select_and_train
 
     console = Console()
     try:
         settings = load_ml_config(config)
-        policies = settings.policies
-        steps = len(policies.train_parameters) * (
-            settings.data.train_paths if settings.data.source == "simulated" else 1) + settings.training.n_splits
+        selection = settings.selection
+        train_tasks = settings.data.train_paths if settings.data.source == "simulated" else 1
+        steps = (selection.n_folds * (len(selection.horizons_steps) + 1)
+                 + len(settings.policies.train_parameters) * train_tasks + settings.training.n_splits)
         with _progress(quiet) as bar:
-            task = bar.add_task("training", total=steps)
+            task = bar.add_task("choosing on validation, training", total=steps)
 
-            def say(line: str) -> None:  # one line per data set labelled and per walk-forward fold
+            def say(line: str) -> None:  # a line per block's model and block; per data set labelled and fold
                 bar.console.print(line)
-                if "samples" in line or line.startswith("fold"):
+                if line.startswith(("block", "fold")) or "samples" in line:
                     bar.advance(task)
 
-            result = run_training(settings, say)
+            choice, result = select_and_train(settings, say)
     except (HedgekeeperError, OSError, ValueError) as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(1) from None
+    for line in choice.lines():
+        console.print(line)
     for name, value in result.saved.metrics.items():
         console.print(f"{name:<32} {value:.4f}")
-    console.print(f"model: {settings.model_path}")
+    console.print(f"model: {settings.model_path} (horizon {choice.chosen.horizon_steps} steps, "
+                  f"defer probability {choice.chosen.defer_probability:g})")
 
 
 def evaluate(
     config: Path = typer.Argument(..., help=CONFIG_HELP),
     quiet: bool = typer.Option(False, "--quiet", help="Hide the progress."),
 ) -> None:
-    """Run the static and the gated policies on the test period; print the savings and write the report.
+    """Run the static policies and the gate at its chosen setting on the test period; print the savings, write the report.
 
-    Prints the cost of the gated frontier against the static one at equal hedging
-    error and the deferrals past a hard limit (must be 0); the HTML report (frontier,
-    feature importance, model) goes to OUTPUT_DIR/NAME/report.html.
+    The gate runs at the horizon and defer probability `hedgekeeper train` chose on
+    validation and saved with the model (nothing is tuned on the test period). Prints
+    the choice with every candidate's validation score, the cost of the gated frontier
+    against the static one at equal hedging error and the deferrals past a hard limit
+    (must be 0); the HTML report (frontier, choice, feature importance, model) goes to
+    OUTPUT_DIR/NAME/report.html.
     """
     from hedgekeeper.ml.pipeline import evaluate as run_evaluation
     from hedgekeeper.ml.pipeline import load_ml_config, savings_lines, write_report
@@ -74,7 +85,7 @@ def evaluate(
     try:
         settings = load_ml_config(config)
         policies = settings.policies
-        runs = len(policies.parameters) + len(policies.gated_parameters) * len(policies.defer_probabilities)
+        runs = len(policies.parameters) + len(policies.gated_parameters)  # the gated ones at the chosen probability
         with _progress(quiet) as bar:
             task = bar.add_task("evaluating policies out of sample", total=runs)
 
@@ -88,6 +99,9 @@ def evaluate(
     except (HedgekeeperError, OSError, ValueError) as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(1) from None
+    for choice in evaluation.choices:
+        for line in choice.lines():
+            console.print(line)
     for line in savings_lines(evaluation):
         console.print(line)
     console.print(f"deferrals past a hard limit: {evaluation.breaches}")

@@ -25,7 +25,7 @@ One TOML file names the data, the book, the labels, the model and the policies::
 
     [ml.labels]
     kind = "persisted"                # persisted: the deviation went away; value: cost + risk penalty
-    horizon_steps = 15
+    horizon_steps = 15                # train() alone; `hedgekeeper train` chooses among [ml.selection] horizons_steps
     risk_aversion_per_usd = 1e-4      # value labels only
     counterfactual_steps = 10
 
@@ -42,7 +42,7 @@ One TOML file names the data, the book, the labels, the model and the policies::
     parameters = [0.2, 0.35, 0.5, 0.7, 1.0, 1.4, 2.0]  # band half-widths (coin) or risk aversions (per USD)
     train_parameters = [0.25, 0.5, 1.0]                # the static policies whose decisions train the model
     gated_parameters = [0.2, 0.35, 0.5, 0.7]
-    defer_probabilities = [0.6, 0.8]
+    defer_probabilities = [0.6, 0.8]  # the candidates; `hedgekeeper train` chooses one on validation
 
     [ml.gate]                         # the limits of every gated variant (see policy/ml_gate.py)
     max_deferral_s = 900
@@ -59,15 +59,17 @@ One TOML file names the data, the book, the labels, the model and the policies::
     n_folds = 3                       # validation blocks after the first part of the training period
     first_fraction = 0.4
 
-Training uses the training period only; evaluation runs every policy, static and
-gated, on the test period only (other simulated paths, or the later part of the
-recording): out of sample.
+Training uses the training period only: ``hedgekeeper train``
+(``ml.selection.select_and_train``) chooses the horizon and defer probability on
+validation blocks inside it and saves them with the model it then trains.
+Evaluation runs every static policy and the gate at that choice on the test period
+only (other simulated paths, or the later part of the recording): out of sample.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
@@ -76,6 +78,7 @@ import numpy as np
 import pydantic
 
 from hedgekeeper.config import StrictModel, validate_table
+from hedgekeeper.ml.choice import GateChoice, saved_choice, with_choices
 from hedgekeeper.ml.evaluation import (
     PolicyPoint,
     calibration_figure,
@@ -88,7 +91,7 @@ from hedgekeeper.ml.evaluation import (
     write_ml_report,
 )
 from hedgekeeper.ml.features import FEATURES
-from hedgekeeper.ml.model import SavedModel, load_model, save_model
+from hedgekeeper.ml.model import ModelMismatch, SavedModel, load_model, save_model
 from hedgekeeper.ml.simulation import (
     DeferralLimits,
     HedgingTask,
@@ -323,8 +326,13 @@ def model_settings(config: MLConfig) -> dict:
 
 
 def train(config: MLConfig, progress: Callable[[str], None] | None = None,
-          tasks: list[HedgingTask] | None = None) -> TrainingResult:
-    """Build the training samples, score the model walk-forward, fit it, save it to ``model_path``."""
+          tasks: list[HedgingTask] | None = None, choices: Sequence[GateChoice] = ()) -> TrainingResult:
+    """Build the training samples, score the model walk-forward, fit it, save it to ``model_path``.
+
+    The model trains with ``[ml.labels] horizon_steps``; ``choices`` (the gate's
+    settings chosen on validation for this horizon, ``ml/selection.py``) are saved
+    with it, and ``evaluate`` reads them back.
+    """
     say = progress or (lambda _: None)
     train_tasks = build_tasks(config, say)[0] if tasks is None else tasks
     samples = training_samples(config, train_tasks, say)
@@ -332,8 +340,9 @@ def train(config: MLConfig, progress: Callable[[str], None] | None = None,
                         random_state=config.seed, progress=say, model_params=model_params(config),
                         settings=model_settings(config))
     # the walk-forward out-of-fold labels and probabilities travel with the model, for the calibration curve
-    saved = replace(result.saved, settings={**result.saved.settings, "out_of_fold": {
-        "label": samples.y[result.oof_index].astype(np.int8), "probability": result.oof_probability}})
+    settings = with_choices({**result.saved.settings, "out_of_fold": {
+        "label": samples.y[result.oof_index].astype(np.int8), "probability": result.oof_probability}}, choices)
+    saved = replace(result.saved, settings=settings)
     save_model(config.model_path, saved)
     return replace(result, saved=saved)
 
@@ -360,13 +369,36 @@ def for_family(config: MLConfig, family: Literal["threshold", "whalley_wilmott"]
     return config.model_copy(update={"policies": config.policies.model_copy(update={"family": family})})
 
 
+def horizon_config(config: MLConfig, horizon_steps: int, model_path: str | Path) -> MLConfig:
+    """Return ``config`` training with labels of ``horizon_steps`` into ``model_path`` (``train``)."""
+    return config.model_copy(update={"model_path": Path(model_path),
+                                     "labels": config.labels.model_copy(update={"horizon_steps": horizon_steps})})
+
+
+def judged_config(config: MLConfig, choice: GateChoice, model_path: str | Path) -> MLConfig:
+    """Return ``config`` judging ``choice`` on the test period (``evaluate``).
+
+    Its policies are the choice's family and settings, gated at the chosen defer
+    probability alone, by the model at ``model_path`` (trained with the chosen horizon).
+    """
+    sweep = choice.sweep
+    policies = config.policies.model_copy(update={
+        "family": sweep.family, "parameters": sweep.static_parameters, "gated_parameters": sweep.gated_parameters,
+        "defer_probabilities": (choice.chosen.defer_probability,)})
+    return horizon_config(config, choice.chosen.horizon_steps, model_path).model_copy(update={"policies": policies})
+
+
 @dataclass(frozen=True)
 class Evaluation:
-    """The out-of-sample frontier: static and gated points, savings at equal error, breaches."""
+    """The out-of-sample frontier: static and gated points, savings at equal error, breaches.
+
+    ``choices``: the gate's settings judged, as chosen on validation inside the training period.
+    """
 
     static: list[PolicyPoint]
     gated: list[PolicyPoint]
     saved: SavedModel
+    choices: tuple[GateChoice, ...]
 
     @property
     def breaches(self) -> int:
@@ -376,25 +408,49 @@ class Evaluation:
 
 def evaluate(config: MLConfig, progress: Callable[[str], None] | None = None,
              tasks: list[HedgingTask] | None = None) -> Evaluation:
-    """Run the static and the gated policies on the test tasks (out of sample)."""
+    """Run the static policies and the gate at its chosen setting on the test tasks (out of sample).
+
+    The model at ``model_path`` carries the horizon and defer probability chosen on
+    validation for ``[ml.policies] family`` (``ml.choice``); the file's static and gated
+    settings must be those it was chosen for. Nothing here is tuned: the gated runs use
+    the chosen probability alone, even where no candidate saved anything on validation.
+
+    Raises
+    ------
+    ModelWithoutChoice
+        If the model carries no choice for the family (an older file: train again).
+    ModelMismatch
+        If its features differ, or the file's settings are not those the choice was made for.
+    """
     say = progress or (lambda _: None)
     saved = load_model(config.model_path, FEATURES)
-    test_tasks = build_tasks(config, say)[1] if tasks is None else tasks
-    limits = deferral_limits(config)
-    family, horizon = config.policies.family, config.labels.horizon_steps
-    static_variants = [(f"{family}-{p:g}", family, p, lambda p=p: make_policy(config, p))
-                       for p in config.policies.parameters]
+    choice = saved_choice(saved, config.policies.family, config.model_path)
+    policies = config.policies
+    if (tuple(policies.parameters), tuple(policies.gated_parameters)) != (choice.sweep.static_parameters,
+                                                                         choice.sweep.gated_parameters):
+        raise ModelMismatch(
+            f"model {config.model_path} was chosen for {choice.family} parameters {list(choice.sweep.static_parameters)}"
+            f" gated {list(choice.sweep.gated_parameters)}; [ml.policies] now has {list(policies.parameters)} gated "
+            f"{list(policies.gated_parameters)}: run `hedgekeeper train FILE` again")
+    judged = judged_config(config, choice, config.model_path)
+    say(f"judging {choice.family} gated at {choice.chosen.label}, chosen on validation "
+        f"(score {choice.scores[choice.chosen]:.3f}{'' if choice.saves else ', no candidate saved'})")
+    test_tasks = build_tasks(judged, say)[1] if tasks is None else tasks
+    limits = deferral_limits(judged)
+    family, horizon = judged.policies.family, judged.labels.horizon_steps
+    static_variants = [(f"{family}-{p:g}", family, p, lambda p=p: make_policy(judged, p))
+                       for p in judged.policies.parameters]
     gated_variants = [
         (f"gated-{family}-{p:g}-h{horizon}-p{q:g}", f"gated {family} h{horizon} p>={q:g}", p,
-         lambda p=p, q=q: make_policy(config, p, gate_table(config, config.model_path, q)))
-        for q in config.policies.defer_probabilities for p in config.policies.gated_parameters
+         lambda p=p, q=q: make_policy(judged, p, gate_table(judged, judged.model_path, q)))
+        for q in judged.policies.defer_probabilities for p in judged.policies.gated_parameters
     ]
-    hard = config.hard_limits
+    hard = judged.hard_limits
     common = {"limits": limits, "hard_min_liquidation_distance": hard.min_liquidation_distance,
               "hard_max_leverage": hard.max_leverage, "progress": say}
     static = evaluate_policies(test_tasks, static_variants, **common)
     gated = evaluate_policies(test_tasks, gated_variants, **common)
-    return Evaluation(static, gated, saved)
+    return Evaluation(static, gated, saved, (choice,))
 
 
 def savings_lines(evaluation: Evaluation) -> list[str]:
@@ -406,6 +462,22 @@ def savings_lines(evaluation: Evaluation) -> list[str]:
     if not rows:
         lines.append("(no gated point within the static policies' range of hedging error)")
     return lines
+
+
+def choice_html(choices: Sequence[GateChoice]) -> str:
+    """Return the choices as HTML: every candidate's validation score, the chosen one marked, the settings."""
+    parts = []
+    for choice in choices:
+        parts.append(table_html(
+            [f"{choice.family}: horizon (steps)", "defer probability", "validation score (1 = no saving)", "chosen"],
+            [[str(c.horizon_steps), f"{c.defer_probability:g}", f"{score:.3f}", "chosen" if c == choice.chosen else ""]
+             for c, score in sorted(choice.scores.items())]))
+        verdict = ("" if choice.saves else "No candidate saves anything on validation: the gate would stay off; "
+                   "it is judged at the tie-break (highest defer probability, then shortest horizon). ")
+        parts.append(f"<p>{verdict}{len(choice.blocks)} validation blocks after the first "
+                     f"{choice.first_fraction:.0%} of the training period, embargo {choice.embargo_s:g} s; "
+                     "score: cost relative to the static frontier at equal or lower hedging error.</p>")
+    return "".join(parts)
 
 
 def write_report(config: MLConfig, evaluation: Evaluation, extra_points: list[PolicyPoint] | None = None) -> Path:
@@ -424,6 +496,9 @@ def write_report(config: MLConfig, evaluation: Evaluation, extra_points: list[Po
         ["hedging error USD", "gated cost USD", "static cost USD", "saved"],
         [[f"{r.error_usd:,.0f}", f"{r.gated_cost_usd:,.0f}", f"{r.static_cost_usd:,.0f}", f"{r.saving:.1%}"]
          for r in rows])))
+    if evaluation.choices:
+        sections.append(("choice", "Horizon and defer probability, chosen on validation inside the training period",
+                         choice_html(evaluation.choices)))
     model = saved.model
     sections.append(("importance", "Feature importance",
                      figure_html(feature_importance_figure(list(saved.features), model.feature_importances_),
@@ -438,7 +513,9 @@ def write_report(config: MLConfig, evaluation: Evaluation, extra_points: list[Po
          ["training period (ns)", f"{saved.training_start_ns} .. {saved.training_end_ns}"],
          *[[name, f"{value:.4g}"] for name, value in saved.metrics.items()],
          *[[name, version] for name, version in saved.versions.items()]])))
+    chosen = "; ".join(f"{c.family} gated at {c.chosen.label} (validation {c.scores[c.chosen]:.3f}"
+                       f"{'' if c.saves else ', no candidate saved'})" for c in evaluation.choices)
     summary = (f"{config.name}: {len(evaluation.static)} static and {len(evaluation.gated)} gated settings, "
-               f"{evaluation.breaches} deferrals past a hard limit.")
+               f"{evaluation.breaches} deferrals past a hard limit. {chosen}.")
     return write_ml_report(config.output_dir / config.name / "report.html", f"ML gate: {config.name}", summary,
                            sections)

@@ -21,6 +21,11 @@ settings. Ties go to the higher defer probability (fewer deferrals), then the
 shorter horizon.
 
 ``select_gates`` reads the training tasks only; it never sees the test period.
+What it chose (``ml.choice.GateChoice``) is saved with the model the chosen horizon
+trains (``train_chosen``), and ``ml.pipeline.evaluate`` judges the gate at that
+setting on the test period. ``select_and_train`` is ``hedgekeeper train``: the
+file's one family through these same steps, as ``bench/bench_ml_gate*.py`` run
+them for two.
 """
 
 from __future__ import annotations
@@ -29,18 +34,21 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 
+from hedgekeeper.ml.choice import Candidate, GateChoice, Sweep
 from hedgekeeper.ml.evaluation import PolicyPoint, dominance, evaluate_policies
 from hedgekeeper.ml.model import save_model
 from hedgekeeper.ml.pipeline import (
     MLConfig,
+    build_tasks,
     deferral_limits,
     embargo_ns,
     for_family,
     gate_table,
+    horizon_config,
+    judged_config,
     make_policy,
     model_params,
     model_settings,
@@ -49,32 +57,6 @@ from hedgekeeper.ml.pipeline import (
 )
 from hedgekeeper.ml.simulation import HedgingTask, at_the_money_book
 from hedgekeeper.ml.training import Samples, TrainingResult, fit_saved_model, known_before
-
-
-@dataclass(frozen=True, order=True)
-class Candidate:
-    """One setting of the gate to choose: the label horizon (steps) and the defer probability."""
-
-    horizon_steps: int
-    defer_probability: float
-
-    @property
-    def label(self) -> str:
-        """Return ``h<steps>-p<probability>``."""
-        return f"h{self.horizon_steps}-p{self.defer_probability:g}"
-
-
-@dataclass(frozen=True)
-class Sweep:
-    """A policy family's settings: static ones, and those that also run gated.
-
-    Parameters are band half-widths (coin) for ``threshold``, risk aversions (per USD)
-    for ``whalley_wilmott``.
-    """
-
-    family: Literal["threshold", "whalley_wilmott"]
-    static_parameters: tuple[float, ...]
-    gated_parameters: tuple[float, ...]
 
 
 @dataclass(frozen=True)
@@ -94,27 +76,23 @@ class ValidationBlock:
 
 @dataclass(frozen=True)
 class Selection:
-    """What the validation blocks chose for one family.
+    """What the validation blocks chose for one family, and the points it was chosen on.
 
     Attributes
     ----------
-    sweep : Sweep, the family and its settings
-    chosen : Candidate, the lowest score
-    scores : mapping from candidate to its ``relative_cost`` on validation
+    choice : GateChoice, the chosen candidate, every candidate's score and the settings (saved with the model)
     static : the static settings' points, pooled over the blocks
     gated : mapping from candidate to its gated settings' points, pooled over the blocks
     """
 
-    sweep: Sweep
-    chosen: Candidate
-    scores: Mapping[Candidate, float]
+    choice: GateChoice
     static: list[PolicyPoint]
     gated: Mapping[Candidate, list[PolicyPoint]]
 
     @property
     def family(self) -> str:
         """Return the policy family chosen for."""
-        return self.sweep.family
+        return self.choice.family
 
 
 def validation_blocks(start_ns: int, stop_ns: int, n_folds: int, first_fraction: float) -> list[tuple[int, int]]:
@@ -123,8 +101,9 @@ def validation_blocks(start_ns: int, stop_ns: int, n_folds: int, first_fraction:
     >>> validation_blocks(0, 100, 2, 0.4)
     [(40, 70), (70, 100)]
     """
-    edges = np.linspace(start_ns + first_fraction * (stop_ns - start_ns), stop_ns, n_folds + 1).round().astype(np.int64)
-    return [(int(lo), int(hi)) for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
+    first = start_ns + round(first_fraction * (stop_ns - start_ns))
+    edges = [first + (stop_ns - first) * number // n_folds for number in range(n_folds + 1)]  # exact in ns
+    return list(zip(edges[:-1], edges[1:], strict=True))
 
 
 def relative_cost(gated: Sequence[PolicyPoint], static: Sequence[PolicyPoint]) -> float:
@@ -208,6 +187,11 @@ class SelectionRun:
     blocks: list[ValidationBlock]
     selections: dict[str, Selection]
 
+    @property
+    def choices(self) -> dict[str, GateChoice]:
+        """Return, per family, the choice (what a model saves)."""
+        return {family: selection.choice for family, selection in self.selections.items()}
+
 
 def select_gates(config: MLConfig, tasks: Sequence[HedgingTask], sweeps: Sequence[Sweep], *,
                  start_hedged: bool = False, model_dir: str | Path | None = None,
@@ -253,7 +237,9 @@ def select_gates(config: MLConfig, tasks: Sequence[HedgingTask], sweeps: Sequenc
         pooled = pool_points(gated_points[sweep.family])
         gated = {c: [p for p in pooled if p.family == _gated_family(sweep, c)] for c in candidates}
         chosen, scores = choose(static, gated)
-        selections[sweep.family] = Selection(sweep, chosen, scores, static, gated)
+        choice = GateChoice(sweep, chosen, scores, tuple(spans), selection.first_fraction,
+                            config.training.embargo_s, start_hedged)
+        selections[sweep.family] = Selection(choice, static, gated)
     return SelectionRun(blocks, selections)
 
 
@@ -287,60 +273,62 @@ def _block_points(config: MLConfig, sweep: Sweep, candidates: Sequence[Candidate
     return static, gated
 
 
-def horizon_config(config: MLConfig, horizon_steps: int, model_path: str | Path) -> MLConfig:
-    """Return ``config`` training with labels of ``horizon_steps`` into ``model_path`` (``pipeline.train``)."""
-    return config.model_copy(update={"model_path": Path(model_path),
-                                     "labels": config.labels.model_copy(update={"horizon_steps": horizon_steps})})
-
-
-def judged_config(config: MLConfig, selection: Selection, model_path: str | Path) -> MLConfig:
-    """Return ``config`` judging ``selection``'s choice on the test period (``pipeline.evaluate``).
-
-    Its policies are the selection's family and settings, gated at the chosen defer
-    probability alone, by the model at ``model_path`` (trained with the chosen horizon).
-    """
-    sweep = selection.sweep
-    policies = config.policies.model_copy(update={
-        "family": sweep.family, "parameters": sweep.static_parameters, "gated_parameters": sweep.gated_parameters,
-        "defer_probabilities": (selection.chosen.defer_probability,)})
-    return horizon_config(config, selection.chosen.horizon_steps, model_path).model_copy(update={"policies": policies})
-
-
-def train_chosen(config: MLConfig, tasks: Sequence[HedgingTask], selections: Mapping[str, Selection],
-                 model_dir: str | Path, progress: Callable[[str], None] | None = None,
+def train_chosen(config: MLConfig, tasks: Sequence[HedgingTask], choices: Mapping[str, GateChoice],
+                 model_dir: str | Path | None = None, progress: Callable[[str], None] | None = None,
                  ) -> dict[str, tuple[MLConfig, TrainingResult]]:
-    """Train one model per chosen horizon on the whole training period.
+    """Train one model per chosen horizon on the whole training period, saved with the choices made for it.
 
-    Return, per family, the config judging its choice (``judged_config``) and the training result.
+    Return, per family, the config judging its choice (``ml.pipeline.judged_config``)
+    and the training result.
 
     Parameters
     ----------
     config : MLConfig, the file the selection ran with (its training policies train every model)
     tasks : the training tasks
-    selections : per family, what the validation blocks chose
-    model_dir : where the models go, ``<name>-h<steps>.joblib``
+    choices : per family, what the validation blocks chose (``SelectionRun.choices``)
+    model_dir : where the models go, ``<name>-h<steps>.joblib``; None: ``[ml] model_path``, which
+        then holds the one model (every family chose the same horizon, as with one family)
     progress : called with training's lines
+
+    Raises
+    ------
+    ValueError
+        If ``model_dir`` is None and the families chose different horizons.
     """
-    paths = {selection.chosen.horizon_steps: Path(model_dir) / f"{config.name}-h{selection.chosen.horizon_steps}.joblib"
-             for selection in selections.values()}
-    trained = {h: train(horizon_config(config, h, path), progress, tasks=list(tasks))
-               for h, path in sorted(paths.items())}
-    return {family: (judged_config(config, selection, paths[selection.chosen.horizon_steps]),
-                     trained[selection.chosen.horizon_steps]) for family, selection in selections.items()}
+    horizons = sorted({choice.chosen.horizon_steps for choice in choices.values()})
+    if model_dir is None and len(horizons) > 1:
+        raise ValueError(f"the families chose horizons {horizons}: one model_path cannot hold them all")
+    paths = {h: config.model_path if model_dir is None else Path(model_dir) / f"{config.name}-h{h}.joblib"
+             for h in horizons}
+    trained = {h: train(horizon_config(config, h, path), progress, tasks=list(tasks),
+                        choices=[c for c in choices.values() if c.chosen.horizon_steps == h])
+               for h, path in paths.items()}
+    return {family: (judged_config(config, choice, paths[choice.chosen.horizon_steps]),
+                     trained[choice.chosen.horizon_steps]) for family, choice in choices.items()}
+
+
+def select_and_train(config: MLConfig, progress: Callable[[str], None] | None = None,
+                     ) -> tuple[GateChoice, TrainingResult]:
+    """Run ``hedgekeeper train``: choose the file's gate on its training period, train it, save it.
+
+    The file's family and settings (``[ml.policies]``) are one ``Sweep``; its horizon
+    and defer probability are chosen on validation blocks of the training tasks
+    (``select_gates``, block models under ``<output_dir>/selection``), then the
+    chosen horizon's model is trained on the whole training period and saved at
+    ``[ml] model_path`` with the choice (``train_chosen``). The test tasks are never
+    built into the choice: only ``build_tasks``'s training part is read.
+
+    Returns
+    -------
+    the choice, and the training result of the model saved
+    """
+    train_tasks = build_tasks(config, progress)[0]
+    policies = config.policies
+    run = select_gates(config, train_tasks, [Sweep(policies.family, policies.parameters, policies.gated_parameters)],
+                       progress=progress)
+    _, result = train_chosen(config, train_tasks, run.choices, progress=progress)[policies.family]
+    return run.choices[policies.family], result
 
 
 def _gated_family(sweep: Sweep, candidate: Candidate) -> str:
     return f"gated {sweep.family} {candidate.label}"
-
-
-def selection_lines(selection: Selection) -> list[str]:
-    """Return each candidate's validation score as text, the chosen one marked."""
-    lines = [f"  {selection.family}: cost relative to the static frontier at equal or lower hedging error, "
-             "on validation (1 = no saving)"]
-    for candidate, score in sorted(selection.scores.items()):
-        mark = "   <- chosen" if candidate == selection.chosen else ""
-        lines.append(f"    horizon {candidate.horizon_steps:>3d} steps, defer probability "
-                     f"{candidate.defer_probability:<5g} {score:>7.3f}{mark}")
-    if not selection.scores[selection.chosen] < 1.0:
-        lines.append("    no candidate saves anything on validation: the gate would stay off (judged anyway)")
-    return lines
