@@ -73,16 +73,24 @@ def test_train_then_evaluate_record_the_choice_and_judge_it_alone(tmp_path: Path
     h, q, score = choice.chosen.horizon_steps, choice.chosen.defer_probability, choice.scores[choice.chosen]
     chosen_line = f"horizon {h:>3d} steps, defer probability {q:<5g} {score:>7.3f}   <- chosen"
     assert chosen_line in trained.output
+    # on this tiny task no candidate saves on validation: the choice says so, and the documented rule still
+    # names one (the highest defer probability, then the shortest horizon), which is judged
+    assert set(choice.scores.values()) == {1.0} and not choice.saves
+    assert choice.chosen == Candidate(5, 0.8)
+    assert "no candidate saves anything on validation" in trained.output
 
     evaluated = runner.invoke(app, ["evaluate", str(config), "--quiet"])
     assert evaluated.exit_code == 0, evaluated.output
     assert chosen_line in evaluated.output
+    assert "cheapest gated setting at equal or lower hedging error" in evaluated.output
     assert "deferrals past a hard limit: 0" in evaluated.output
     page = (tmp_path / "tiny" / "report.html").read_text()
     # the gate runs at the chosen horizon and probability only, beside every static setting
     assert set(re.findall(r"gated-threshold-[0-9.]+-h[0-9]+-p[0-9.]+", page)) == {f"gated-threshold-1.4-h{h}-p{q:g}"}
     assert all(f"threshold-{width}" in page for width in ("0.7", "1.4", "2.8"))
     assert "chosen on validation inside the training period" in page
+    assert "Cheapest gated setting at no more hedging error" in page
+    assert "No candidate saves anything on validation" in page
     assert all(f"{value:.3f}" in page for value in choice.scores.values())
     assert page.count("data:image/png;base64,") == 3  # frontier, feature importance, calibration
     assert "http" not in page.replace("data:image", "")  # nothing loaded from the internet

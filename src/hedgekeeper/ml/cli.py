@@ -73,13 +73,15 @@ def evaluate(
 
     The gate runs at the horizon and defer probability `hedgekeeper train` chose on
     validation and saved with the model (nothing is tuned on the test period). Prints
-    the choice with every candidate's validation score, the cost of the gated frontier
-    against the static one at equal hedging error and the deferrals past a hard limit
-    (must be 0); the HTML report (frontier, choice, feature importance, model) goes to
+    the choice with every candidate's validation score, the gated frontier against the
+    static one (cost at equal hedging error, and the cheapest gated setting at no more
+    hedging error than each efficient static setting) and the deferrals past a hard
+    limit (must be 0); the HTML report (frontier, choice, feature importance, model) goes to
     OUTPUT_DIR/NAME/report.html.
     """
+    from hedgekeeper.ml.evaluation import comparison_lines
     from hedgekeeper.ml.pipeline import evaluate as run_evaluation
-    from hedgekeeper.ml.pipeline import load_ml_config, savings_lines, write_report
+    from hedgekeeper.ml.pipeline import load_ml_config, write_report
 
     console = Console()
     try:
@@ -102,8 +104,10 @@ def evaluate(
     for choice in evaluation.choices:
         for line in choice.lines():
             console.print(line)
-    for line in savings_lines(evaluation):
-        console.print(line)
+        title = (f"{settings.name}: {choice.family} gated at {choice.chosen.label} against the static "
+                 f"{choice.family} policies, on the test period")
+        for line in comparison_lines(title, evaluation.gated, evaluation.static):
+            console.print(line)
     console.print(f"deferrals past a hard limit: {evaluation.breaches}")
     console.print(f"report: {report}")
     if evaluation.breaches:

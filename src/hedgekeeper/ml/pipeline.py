@@ -82,6 +82,7 @@ from hedgekeeper.ml.choice import GateChoice, saved_choice, with_choices
 from hedgekeeper.ml.evaluation import (
     PolicyPoint,
     calibration_figure,
+    dominance,
     evaluate_policies,
     feature_importance_figure,
     figure_html,
@@ -453,17 +454,6 @@ def evaluate(config: MLConfig, progress: Callable[[str], None] | None = None,
     return Evaluation(static, gated, saved, (choice,))
 
 
-def savings_lines(evaluation: Evaluation) -> list[str]:
-    """Return the table of costs at equal hedging error, gated against static, as text lines."""
-    rows = savings_at_equal_error(evaluation.gated, evaluation.static)
-    lines = [f"{'hedging error USD':>18}{'gated cost USD':>16}{'static cost USD':>17}{'saved':>8}"]
-    lines += [f"{r.error_usd:>18,.0f}{r.gated_cost_usd:>16,.0f}{r.static_cost_usd:>17,.0f}{r.saving:>8.1%}"
-              for r in rows]
-    if not rows:
-        lines.append("(no gated point within the static policies' range of hedging error)")
-    return lines
-
-
 def choice_html(choices: Sequence[GateChoice]) -> str:
     """Return the choices as HTML: every candidate's validation score, the chosen one marked, the settings."""
     parts = []
@@ -478,6 +468,18 @@ def choice_html(choices: Sequence[GateChoice]) -> str:
                      f"{choice.first_fraction:.0%} of the training period, embargo {choice.embargo_s:g} s; "
                      "score: cost relative to the static frontier at equal or lower hedging error.</p>")
     return "".join(parts)
+
+
+def _dominance_rows(evaluation: Evaluation) -> list[list[str]]:
+    rows = []
+    for reference, best in dominance(evaluation.gated, evaluation.static):
+        head = [reference.label, f"{reference.hedging_error_usd:,.0f}", f"{reference.cost_usd:,.0f}"]
+        if best is None:
+            rows.append(head + ["none reaches this hedging error", "", "", ""])
+            continue
+        saved = f"{1.0 - best.cost_usd / reference.cost_usd:.1%}" if reference.cost_usd > 0.0 else ""
+        rows.append(head + [best.label, f"{best.hedging_error_usd:,.0f}", f"{best.cost_usd:,.0f}", saved])
+    return rows
 
 
 def write_report(config: MLConfig, evaluation: Evaluation, extra_points: list[PolicyPoint] | None = None) -> Path:
@@ -496,6 +498,9 @@ def write_report(config: MLConfig, evaluation: Evaluation, extra_points: list[Po
         ["hedging error USD", "gated cost USD", "static cost USD", "saved"],
         [[f"{r.error_usd:,.0f}", f"{r.gated_cost_usd:,.0f}", f"{r.static_cost_usd:,.0f}", f"{r.saving:.1%}"]
          for r in rows])))
+    sections.append(("dominance", "Cheapest gated setting at no more hedging error than each efficient static setting",
+                     table_html(["static setting", "hedging error USD", "cost USD", "gated setting",
+                                 "hedging error USD", "cost USD", "saved"], _dominance_rows(evaluation))))
     if evaluation.choices:
         sections.append(("choice", "Horizon and defer probability, chosen on validation inside the training period",
                          choice_html(evaluation.choices)))
