@@ -19,7 +19,7 @@ CONFIG_HELP = "The ML gate file (TOML): [ml] with [ml.data], [ml.labels], [ml.tr
 
 def _progress(quiet: bool) -> Progress:
     return Progress(SpinnerColumn(), TextColumn("{task.description:<40}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), disable=quiet, transient=False)
+                    TimeElapsedColumn(), disable=quiet, transient=False, console=Console(soft_wrap=True))
 
 
 def train(
@@ -38,7 +38,7 @@ def train(
     from hedgekeeper.ml.pipeline import load_ml_config
     from hedgekeeper.ml.selection import select_and_train
 
-    console = Console()
+    console = Console(soft_wrap=True)  # table rows stay whole in a narrow terminal
     try:
         settings = load_ml_config(config)
         selection = settings.selection
@@ -83,7 +83,7 @@ def evaluate(
     from hedgekeeper.ml.pipeline import evaluate as run_evaluation
     from hedgekeeper.ml.pipeline import load_ml_config, write_report
 
-    console = Console()
+    console = Console(soft_wrap=True)  # table rows stay whole in a narrow terminal
     try:
         settings = load_ml_config(config)
         policies = settings.policies
