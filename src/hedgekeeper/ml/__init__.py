@@ -10,7 +10,8 @@
   saved with its features, training period, metrics and library versions;
 - ``training.py``: samples from hedging runs, walk-forward purged and embargoed validation;
 - ``selection.py``: the label horizon and defer probability chosen on validation blocks
-  inside the training period;
+  inside the training period; ``choice.py``: that choice, saved with the model and read
+  back to judge the gate at it;
 - ``simulation.py``: a fast short-option hedging task on simulated or recorded events;
 - ``evaluation.py``, ``pipeline.py``, ``cli.py``: frontiers, the ``[ml]`` file and the
   ``hedgekeeper train`` / ``hedgekeeper evaluate`` commands.
