@@ -27,6 +27,7 @@ from hedgekeeper.api.stream import events
 from hedgekeeper.errors import ConfigError, HedgekeeperError
 from hedgekeeper.policy.risk_profile import RiskProfile
 from hedgekeeper.service.runtime import Service
+from hedgekeeper.service.snapshot import ServiceSnapshot
 
 COMMAND_TIMEOUT_S = 30.0
 
@@ -191,21 +192,24 @@ def create_app(service: Service, token: pydantic.SecretStr) -> FastAPI:
     async def release() -> dict[str, Any]:
         return await control("release")
 
+    def component_view(snapshot: ServiceSnapshot, name: str, absent: str) -> dict[str, Any]:
+        """Return the component ``name``'s view in ``snapshot``; 404 with ``absent`` when it does not run."""
+        view = snapshot.components.get(name)
+        if view is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, absent)
+        return dict(view)
+
     @app.get("/api/chain", dependencies=auth, tags=["chain"],
              summary="The chain: oracle, every vault's check(), the keeper's latest decisions and transactions")
     def get_chain() -> dict[str, Any]:
-        view = service.snapshot.components.get("chain")
-        if view is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, "the chain is not enabled ([chain] enabled = false)")
-        return _clean(dict(view))
+        return _clean(component_view(service.snapshot, "chain", "the chain is not enabled ([chain] enabled = false)"))
 
     @app.get("/api/market", dependencies=auth, tags=["market"],
              summary="The live market's streams: events so far, the last one's venue time, reopenings, the last error")
     def get_market() -> dict[str, Any]:
-        view = service.snapshot.components.get("live_market")
-        if view is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, "the market is simulated or replayed ([live] absent)")
-        return _clean({"engine_ns": service.snapshot.engine_ns, "streams": dict(view)})
+        snapshot = service.snapshot  # one snapshot: the streams' times and the engine time they are read against
+        streams = component_view(snapshot, "live_market", "the market is simulated or replayed ([live] absent)")
+        return _clean({"engine_ns": snapshot.engine_ns, "streams": streams})
 
     @app.get("/api/chain/records", dependencies=auth, tags=["chain"],
              summary="The chain's stored records, newest first: keeper decisions and transactions, oracle submissions")
