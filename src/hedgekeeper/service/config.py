@@ -182,7 +182,7 @@ class LiveStream(StrictModel):
     marks: bool = False
 
     @pydantic.model_validator(mode="after")
-    def _something(self) -> LiveStream:
+    def _at_least_one_kind(self) -> LiveStream:
         if not (self.book or self.trades or self.marks):
             raise ValueError(f"{self.market_id}: stream the book, the trades or the marks")
         return self

@@ -29,6 +29,7 @@ from typing import Any, Protocol
 
 from hedgekeeper.errors import ConfigError, HedgekeeperError
 from hedgekeeper.market.events import MarketEvent
+from hedgekeeper.service.config import ServiceSpec
 
 logger = logging.getLogger(__name__)
 
@@ -224,8 +225,8 @@ class LiveMarket:
                 self._loop.close()
 
 
-def open_live_market(spec: Any, ccxt_venue: Callable[..., StreamingVenue], environment: Mapping[str, str] | None,
-                     wake: threading.Event) -> LiveMarket:
+def open_live_market(spec: ServiceSpec, ccxt_venue: Callable[..., StreamingVenue],
+                     environment: Mapping[str, str] | None, wake: threading.Event) -> LiveMarket:
     """Return the ``[live]`` table's market, started: one streaming venue per exchange named.
 
     Parameters
@@ -240,6 +241,7 @@ def open_live_market(spec: Any, ccxt_venue: Callable[..., StreamingVenue], envir
     from hedgekeeper.venues.ccxt.parsing import instrument_id_of
 
     live = spec.file.live
+    assert live is not None, "open_live_market needs a [live] table"
     accounts = {account.venue.exchange: account for account in spec.file.exchange.ccxt}
     venues: dict[str, StreamingVenue] = {}
     streams = []
