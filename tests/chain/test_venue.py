@@ -192,13 +192,11 @@ def test_a_sandwich_between_quote_and_swap_reverts_the_swap_with_nothing_lost(sy
     chain, venue = system.chain, _venue(system)
     trader, attacker = venue.account, chain.w3.eth.accounts[ATTACKER]
     chain.transact(system.stable.functions.approve(system.pool.address, 2**256 - 1), trader)
-    route = PoolRoute(venue, max_coin=50.0, tolerance_bps=10.0)
-    source = route.source(Side.BUY)
+    quote = PoolRoute(venue, max_coin=50.0, tolerance_bps=10.0).quote(Side.BUY)
     quote_usd = _model(system).amount_in(5 * 10**18, zero_for_one=not _coin_is_token0(system)) / 10**6
-    assert source.cost_usd(5.0, Side.BUY) == pytest.approx(
-        quote_usd - 5.0 * route.mid_usd() + venue.gas_estimate_usd(), rel=1e-12)
-    limit = route.limit_price_usd(RouteLeg("ETH-USDC.CHAIN", "chain", Decimal(5), source.cost_usd(5.0, Side.BUY)),
-                                  Side.BUY)
+    assert quote.source.cost_usd(5.0, Side.BUY) == pytest.approx(
+        quote_usd - 5.0 * venue.mid_usd() + venue.gas_estimate_usd(), rel=1e-12)
+    limit = quote.limit_price_usd(RouteLeg("ETH-USDC.CHAIN", "chain", Decimal(5), quote.source.cost_usd(5.0, Side.BUY)))
     assert limit == pytest.approx(quote_usd / 5.0 * 1.001, rel=1e-12)
     before, nonce = _holdings(system, trader), chain.w3.eth.get_transaction_count(trader)
     coin0 = _coin_is_token0(system)

@@ -127,3 +127,39 @@ def test_what_a_venue_no_longer_offers_on_arrival_is_rerouted_in_the_next_round(
         second += executor.poll(now_ns)
     assert sum(f.record.size_contracts for f in first + second) == pytest.approx(4.0)
     assert not executor.working("BTC")
+
+
+def test_each_round_reads_every_source_once_and_prices_its_legs_on_that_read() -> None:
+    venues = Venues()
+    reads: list[str] = []
+    a_exchange = SimulatedExchange(venues.cores["a"])
+
+    def a_book() -> OrderBook:
+        reads.append("a")
+        return a_exchange.book_snapshot(A.instrument_id)
+
+    class CountedPool:
+        """The pool venue, counting reads of its state."""
+
+        def __init__(self, venue: PoolVenue) -> None:
+            self.venue, self.name, self.tokens, self.instrument = venue, venue.name, venue.tokens, venue.instrument
+
+        def pool_model(self):  # noqa: ANN202 - the venue's AmmPool
+            reads.append("pool")
+            return self.venue.pool_model()
+
+        def gas_estimate_usd(self) -> float:
+            return self.venue.gas_estimate_usd()
+
+    orders = OrderManager({"a": a_exchange, "pool": venues.pool}, venues.clock)
+    routes = [BookRoute(A, a_book, 0.0005), PoolRoute(CountedPool(venues.pool), 50.0)]
+    executor = RoutedExecutor(orders, InstrumentRegistry([A, SPOT]), {"BTC": routes}, lot_coin=Decimal("0.001"))
+    fills = executor.execute(A, 30.0, venues.books[A.instrument_id], now_ns=1)
+    assert sorted(reads) == ["a", "pool"]
+    # The book leg's limit is the last ask level it needs on that read: 0.5 coin a level, 2 USD apart.
+    a_coin = sum(f.record.size_contracts for f in fills if f.record.venue == "a")
+    a_child = next(order for order in orders.orders.values() if order.request.instrument_id == A.instrument_id)
+    levels_needed = -(-round(a_coin * 1000) // 500)
+    assert float(a_child.request.price.value) == pytest.approx(MID + 2.0 * (levels_needed - 0.5))
+    assert sum(f.record.size_contracts for f in fills) == pytest.approx(30.0)
+    executor.close()

@@ -8,14 +8,15 @@ delivers delta at its own cost. For each hedge the executor
    routing lots (``lot_coin``);
 2. asks every route for its liquidity as it stands (an order book's levels with
    its taker fee, a pool's exact quote with its gas), each costed against its own
-   mid, and lets ``route_order`` split the parent at least total cost;
+   mid and read once a round (a chain pool is read over RPC), and lets
+   ``route_order`` split the parent at least total cost;
 3. sends each leg as one immediate-or-cancel order through the ``OrderManager``
-   (safety limits, idempotent retries): on a book, limited to the last level the
-   leg needs, so it takes those levels and no more; on a pool, limited to the
-   quote's average price plus ``pool_tolerance_bps``;
+   (safety limits, idempotent retries), priced on that same read: on a book,
+   limited to the last level the leg needs, so it takes those levels and no
+   more; on a pool, limited to the quote's average price plus the route's
+   ``tolerance_bps``;
 4. once every child of the round is done, re-plans what is left on the refreshed
-   sources, for at most ``max_rounds`` rounds; what is still
-   left is logged.
+   sources, for at most ``max_rounds`` rounds; what is still left is logged.
 
 Every fill the venues make is reported once, as the engine books it. Sizes sent to
 a venue are contracts of its instrument at the venue's lot, rounded down.
@@ -42,10 +43,23 @@ from hedgekeeper.execution.venue_fills import VenueFills
 from hedgekeeper.market.order_book import OrderBook
 from hedgekeeper.portfolio.instruments import Instrument, InstrumentRegistry
 from hedgekeeper.venues.amm.pool import AmmPool
-from hedgekeeper.venues.amm.pool_quote import PoolTokens, quote_pool
+from hedgekeeper.venues.amm.pool_quote import PoolTokens, pool_mid_usd, quote_pool
 from hedgekeeper.venues.orders import OrderRequest, OrderType, Side, TimeInForce
 
 logger = logging.getLogger(__name__)
+
+
+class RouteQuote(Protocol):
+    """A route's liquidity read once: the source the router plans on, and the limit price of a leg on it."""
+
+    @property
+    def source(self) -> LiquiditySource:
+        """Return the liquidity, costed against the route's own mid, named by the instrument id."""
+        ...
+
+    def limit_price_usd(self, leg: RouteLeg) -> float:
+        """Return the child order's limit price for ``leg``, on the state ``source`` was read from, USD per coin."""
+        ...
 
 
 class Route(Protocol):
@@ -56,17 +70,42 @@ class Route(Protocol):
         """Return the instrument traded there; its ``venue`` names the venue in the order manager."""
         ...
 
-    def mid_usd(self) -> float | None:
-        """Return the venue's mid now, USD per coin, None if it has none."""
+    def quote(self, side: Side) -> RouteQuote | None:
+        """Return the liquidity on ``side`` as it stands, read once; None while the route has no mid."""
         ...
 
-    def source(self, side: Side) -> LiquiditySource:
-        """Return the liquidity now, costed against ``mid_usd()``, named by the instrument id."""
-        ...
 
-    def limit_price_usd(self, leg: RouteLeg, side: Side) -> float:
-        """Return the child order's limit price for ``leg``, USD per coin."""
-        ...
+@dataclass(frozen=True, slots=True)
+class BookQuote:
+    """An order book's side read once: its levels with the taker fee, and where a leg's last level lies."""
+
+    source: BookSource
+    levels: Sequence[tuple[float, float]]  # (price USD per coin, size coin), best first
+
+    def limit_price_usd(self, leg: RouteLeg) -> float:
+        """Return the price of the last level ``leg`` reaches."""
+        remaining = float(leg.size_coin) * (1.0 - 1e-12)
+        for price, size in self.levels:
+            remaining -= size
+            if remaining <= 0.0:
+                return price
+        return self.levels[-1][0]
+
+
+@dataclass(frozen=True, slots=True)
+class PoolQuote:
+    """A pool read once: its exact quote as a source, and the limit price of a swap on that state."""
+
+    source: LiquiditySource
+    pool: AmmPool
+    tokens: PoolTokens
+    side: Side
+    tolerance_bps: float
+
+    def limit_price_usd(self, leg: RouteLeg) -> float:
+        """Return the leg's average price on the pool, ``tolerance_bps`` worse, USD per coin."""
+        quote = quote_pool(self.pool, self.tokens, self.side, float(leg.size_coin))
+        return quote.average_price_usd * (1.0 + self.side.sign * self.tolerance_bps * 1e-4)
 
 
 @dataclass(frozen=True)
@@ -85,24 +124,13 @@ class BookRoute:
     book: Callable[[], OrderBook]
     taker_fee_rate: float
 
-    def mid_usd(self) -> float | None:
-        """Return the book's mid."""
-        return self.book().mid_usd
-
-    def source(self, side: Side) -> LiquiditySource:
-        """Return the book's levels on the side taken, with the taker fee, against the book's mid."""
-        return BookSource.from_book(self.instrument.instrument_id, self.instrument.venue, self.book(),
-                                    self.taker_fee_rate)
-
-    def limit_price_usd(self, leg: RouteLeg, side: Side) -> float:
-        """Return the price of the last level ``leg`` reaches."""
-        levels = self.book().levels(side.sign)
-        remaining = float(leg.size_coin) * (1.0 - 1e-12)
-        for price, size in levels:
-            remaining -= size
-            if remaining <= 0.0:
-                return price
-        return levels[-1][0]
+    def quote(self, side: Side) -> BookQuote | None:
+        """Return the book's levels on the side taken, with the taker fee, against the book's mid; one read."""
+        book = self.book()
+        if book.mid_usd is None:
+            return None
+        return BookQuote(BookSource.from_book(self.instrument.instrument_id, self.instrument.venue, book,
+                                              self.taker_fee_rate), book.levels(side.sign))
 
 
 class SwapVenue(Protocol):
@@ -118,10 +146,6 @@ class SwapVenue(Protocol):
 
     def pool_model(self) -> AmmPool:
         """Return the pool as it stands, on its exact integer math."""
-        ...
-
-    def mid_usd(self) -> float:
-        """Return the pool's marginal price before fees, USD per coin."""
         ...
 
     def gas_estimate_usd(self) -> float:
@@ -149,20 +173,13 @@ class PoolRoute:
         """Return the pool's instrument."""
         return self.venue.instrument
 
-    def mid_usd(self) -> float | None:
-        """Return the pool's marginal price before fees, USD per coin."""
-        return self.venue.mid_usd()
-
-    def source(self, side: Side) -> LiquiditySource:
-        """Return the pool's exact quote against its own mid, one swap's gas as the fixed cost."""
-        return pool_source(self.instrument.instrument_id, self.venue.name, self.venue.pool_model(),
-                           self.venue.tokens, reference_mid_usd=self.venue.mid_usd(),
-                           gas_cost_usd=self.venue.gas_estimate_usd(), max_coin=self.max_coin)
-
-    def limit_price_usd(self, leg: RouteLeg, side: Side) -> float:
-        """Return the leg's average price on the pool as it stands, ``tolerance_bps`` worse, USD per coin."""
-        quote = quote_pool(self.venue.pool_model(), self.venue.tokens, side, float(leg.size_coin))
-        return quote.average_price_usd * (1.0 + side.sign * self.tolerance_bps * 1e-4)
+    def quote(self, side: Side) -> PoolQuote:
+        """Return the pool's exact quote against its own mid, one swap's gas as the fixed cost; one read."""
+        pool, tokens = self.venue.pool_model(), self.venue.tokens
+        source = pool_source(self.instrument.instrument_id, self.venue.name, pool, tokens,
+                             reference_mid_usd=pool_mid_usd(pool, tokens),
+                             gas_cost_usd=self.venue.gas_estimate_usd(), max_coin=self.max_coin)
+        return PoolQuote(source, pool, tokens, side, self.tolerance_bps)
 
 
 @dataclass
@@ -273,16 +290,16 @@ class RoutedExecutor:
         parent.rounds += 1
         if left == 0:
             return
-        routes = {route.instrument.instrument_id: route for route in self.routes[parent.underlying]
-                  if route.mid_usd() is not None}
-        sources = [route.source(parent.side) for route in routes.values()]
-        plan = route_order(sources, parent.side, left, self.lot_coin, parent.arrival_mid_usd)
+        quotes = {route.instrument.instrument_id: (route, quote) for route in self.routes[parent.underlying]
+                  if (quote := route.quote(parent.side)) is not None}
+        plan = route_order([quote.source for _, quote in quotes.values()], parent.side, left, self.lot_coin,
+                           parent.arrival_mid_usd)
         for leg in plan.legs:
-            self._send(parent, routes[leg.source], leg)
+            self._send(parent, *quotes[leg.source], leg)
 
-    def _send(self, parent: _Parent, route: Route, leg: RouteLeg) -> None:
+    def _send(self, parent: _Parent, route: Route, quote: RouteQuote, leg: RouteLeg) -> None:
         instrument = route.instrument
-        limit_usd = route.limit_price_usd(leg, parent.side)
+        limit_usd = quote.limit_price_usd(leg)
         contracts = float(leg.size_coin) / coin_per_contract(instrument, limit_usd)
         quantity = instrument.make_qty(contracts * (1.0 + 1e-12), round_down=True)
         if quantity.value < max(instrument.min_size, instrument.lot_size):
