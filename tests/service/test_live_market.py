@@ -34,7 +34,7 @@ from hedgekeeper.engine.persistence.store import Store
 from hedgekeeper.errors import ConfigError, VenueUnavailable
 from hedgekeeper.market.events import BookUpdate, Trade
 from hedgekeeper.service.config import parse_service
-from hedgekeeper.service.live_market import LiveMarket, StreamSpec
+from hedgekeeper.service.live_market import _END, EventQueue, LiveMarket, StreamSpec
 from hedgekeeper.service.runtime import Service
 from hedgekeeper.venues.ccxt.venue import create_ccxt_venue
 
@@ -154,6 +154,89 @@ def test_a_venue_that_lists_no_such_market_stops_the_start() -> None:
     with pytest.raises(ConfigError, match="lists no market BTC-NOPE"):
         market.start()
     assert venue.closed
+
+
+def delta(ts_ns: int, bid: float, stream: str = PERPETUAL) -> BookUpdate:
+    return BookUpdate(ts_ns, stream, ((bid, 2.0),), (), False)
+
+
+def test_an_unread_snapshot_gives_way_to_the_newer_one_which_takes_its_place_in_arrival_order() -> None:
+    events = EventQueue()
+    put = [events.put(book(1, 100.0, 101.0), "A"), events.put(Trade(2, PERPETUAL, 101.0, 0.1, 1), "T"),
+           events.put(book(3, 10.0, 11.0, "ETH"), "B"), events.put(book(4, 100.5, 101.5), "A"),
+           events.put(Trade(5, PERPETUAL, 101.0, 0.2, -1), "T"), events.put(book(6, 100.0, 101.0), "A"),
+           events.put(delta(7, 100.25), "A"), events.put(book(8, 100.5, 101.5), "A")]
+    # a delta changes the snapshot before it: both stay, and the next snapshot supersedes neither
+    assert put == [False, False, False, True, False, True, False, False]
+    taken = [events.take() for _ in range(6)]
+    assert [e.ts_ns for e in taken[:5]] == [2, 3, 5, 6, 7] and taken[5].ts_ns == 8
+    assert events.take() is None
+
+
+def test_a_burst_of_snapshots_leaves_the_newest_after_the_trades_that_came_before_it() -> None:
+    events = EventQueue()
+    coalesced = 0
+    for i in range(1000):
+        coalesced += events.put(book(2 * i, 100.0, 101.0 + i), "A")
+        coalesced += events.put(Trade(2 * i + 1, PERPETUAL, 101.0, 0.1, 1), "T")
+    coalesced += events.put(book(2000, 100.0, 102.0), "A")
+    taken = []
+    while (event := events.take()) is not None:
+        taken.append(event)
+    assert coalesced == 1000
+    assert [e.ts_ns for e in taken] == [2 * i + 1 for i in range(1000)] + [2000]
+
+
+def test_the_end_is_taken_after_every_event_and_for_good() -> None:
+    events = EventQueue()
+    events.put(book(1, 100.0, 101.0), "A")
+    events.end()
+    assert events.take().ts_ns == 1
+    assert events.take() is _END and events.take() is _END
+
+
+def test_a_backlog_of_trades_is_kept_whole_and_logged_at_each_doubling(caplog: pytest.LogCaptureFixture) -> None:
+    events = EventQueue(backlog_warning=4)
+    for i in range(10):
+        assert not events.put(Trade(i, PERPETUAL, 101.0, 0.1, 1), "T")
+    assert [r.message.split(" live")[0] for r in caplog.records] == [
+        "the engine is 4", "the engine is 8"]
+    assert [events.take().ts_ns for _ in range(10)] == list(range(10))
+
+
+def test_an_engine_that_does_not_drain_gets_each_streams_newest_book_every_trade_then_the_end() -> None:
+    count = 200
+    end = ConfigError("the script is over")
+    venue = ScriptedVenue("deribit", {
+        (PERPETUAL, "book"): [[book(i, 100.0, 101.0 + i) for i in range(count)] + [end]],
+        (CALL, "book"): [[book(i, 1.0, 2.0 + i, CALL) for i in range(count)] + [end]],
+        (PERPETUAL, "trades"): [[Trade(i, PERPETUAL, 101.0, 0.1, 1) for i in range(count)] + [end]],
+    })
+    wake = threading.Event()
+    market = LiveMarket({"deribit": venue}, [StreamSpec("deribit", PERPETUAL, "book", PERPETUAL),
+                                             StreamSpec("deribit", CALL, "book", CALL),
+                                             StreamSpec("deribit", PERPETUAL, "trades", PERPETUAL)], wake)
+    market.start()
+    try:
+        wait_for(lambda: not any(state["open"] for state in market.view().values()), timeout_s=20.0,
+                 what="every stream to play its script")
+        events = []
+        deadline = time.monotonic() + 10.0
+        with pytest.raises(StopIteration):  # every stream ended: once the queue is drained, the market ends
+            while time.monotonic() < deadline:
+                event = market.next()
+                if event is not None:
+                    events.append(event)
+        assert [(e.stream, e.ts_ns) for e in events if isinstance(e, BookUpdate)] in (
+            [(PERPETUAL, count - 1), (CALL, count - 1)], [(CALL, count - 1), (PERPETUAL, count - 1)])
+        assert [e.ts_ns for e in events if isinstance(e, Trade)] == list(range(count))
+        view = market.view()
+        assert view[f"{PERPETUAL} book"]["books_coalesced"] == count - 1
+        assert view[f"{CALL} book"]["books_coalesced"] == count - 1
+        assert view[f"{PERPETUAL} trades"]["books_coalesced"] == 0
+        assert view[f"{PERPETUAL} book"]["events"] == count and view[f"{PERPETUAL} trades"]["events"] == count
+    finally:
+        market.close()
 
 
 # ----------------------------------------------------------------- the service on Deribit's recorded market
@@ -276,6 +359,9 @@ def test_the_service_hedges_on_the_venues_own_market_streamed_from_its_websocket
                 ages = [line for line in metrics.splitlines() if line.startswith("hedgekeeper_market_stream_age")]
                 assert len(ages) == 3  # the recorded frames are from June 2025: each stream's last event is old
                 assert all(float(line.split()[-1]) > 86_400 for line in ages)
+                coalesced = {line.split('"')[1]: float(line.split()[-1]) for line in metrics.splitlines()
+                             if line.startswith("hedgekeeper_market_books_coalesced_total")}
+                assert coalesced == {name: stream["books_coalesced"] for name, stream in market["streams"].items()}
                 dashboard_lists_the_streams(url)
         finally:
             service.stop()

@@ -4,7 +4,7 @@
 stream (``[live]``, ``LiveStream``) is a task that reads the venue's book, trade or
 option-mark stream (``CcxtVenue.book_stream`` / ``trade_stream`` / ``mark_stream``,
 ccxt.pro), names each event
-as the engine knows the stream, and puts it on a queue. The engine's thread takes
+as the engine knows the stream, and puts it on a queue (``EventQueue``). The engine's thread takes
 the events with ``next``, the same call as ``PacedEvents.next`` for a simulated or
 recorded market: an event, or None when none came within half a second (or a
 command woke it), so the loop stays free to answer commands and stop.
@@ -14,6 +14,16 @@ ccxt client already retried what failed in transit); one the venue cannot serve
 (an unknown market: ``ConfigError``) is logged and left closed. When every stream
 has ended the market ends, as a recorded one does. Events keep the venue's own
 time; the engine's validator judges their age and order per stream.
+
+The queue is bounded where the events supersede each other and lossless where they
+do not. A book snapshot (``BookUpdate`` with ``is_snapshot``, what ccxt.pro hands
+out each time) replaces the whole book, so a stream's snapshot not yet taken is
+dropped when a newer one arrives, which takes its place at the end of the queue:
+an engine that falls behind reads one book per stream, the newest, never a backlog
+of older ones, and what it reads is still in arrival order (each stream's book and
+trades in order, as the validator wants). Trades and option marks are never
+dropped; a backlog of them past ``BACKLOG_WARNING`` events is logged, each time it
+doubles. Each stream counts the snapshots it dropped (``StreamState.books_coalesced``).
 """
 
 from __future__ import annotations
@@ -21,19 +31,21 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import queue
 import threading
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from hedgekeeper.errors import ConfigError, HedgekeeperError
-from hedgekeeper.market.events import MarketEvent
+from hedgekeeper.market.events import BookUpdate, MarketEvent
 from hedgekeeper.service.config import ServiceSpec
 
 logger = logging.getLogger(__name__)
 
 WAIT_S = 0.5
+BACKLOG_WARNING = 10_000
+"""Events waiting for the engine at which the backlog is first logged (then at each doubling)."""
 STREAM_METHODS = {"book": "book_stream", "trades": "trade_stream", "marks": "mark_stream"}
 """The venue's method that opens each kind of stream."""
 
@@ -83,9 +95,78 @@ class StreamState:
     restarts: int = 0
     error: str = ""
     open: bool = True
+    books_coalesced: int = 0  # book snapshots dropped unread for a newer one
 
 
 _END = object()
+
+
+class EventQueue:
+    """The events read and not yet taken, in arrival order, with only the newest unread book snapshot per stream.
+
+    Safe between threads: the streams' event loop puts, the engine's thread takes.
+
+    Parameters
+    ----------
+    backlog_warning : events waiting at which the backlog is first logged (then at each doubling)
+
+    Examples
+    --------
+    >>> from hedgekeeper.market.events import Trade
+    >>> events = EventQueue()
+    >>> events.put(BookUpdate(1, "BTC", ((100.0, 1.0),), ((101.0, 1.0),), True), "BTC book")
+    False
+    >>> events.put(Trade(2, "BTC", 101.0, 0.5, 1), "BTC trades")
+    False
+    >>> events.put(BookUpdate(3, "BTC", ((100.5, 1.0),), ((101.5, 1.0),), True), "BTC book")
+    True
+    >>> [events.take().ts_ns, events.take().ts_ns, events.take()]
+    [2, 3, None]
+    """
+
+    def __init__(self, backlog_warning: int = BACKLOG_WARNING) -> None:
+        self._lock = threading.Lock()
+        self._events: OrderedDict[int, Any] = OrderedDict()  # arrival number -> event
+        self._snapshot_at: dict[Hashable, int] = {}  # stream -> arrival number of its last snapshot put
+        self._arrivals = 0
+        self._ended = False
+        self._backlog_warning = self._warn_at = backlog_warning
+
+    def put(self, event: MarketEvent, stream: Hashable) -> bool:
+        """Append ``event`` of ``stream``; return whether it superseded an unread book snapshot of that stream.
+
+        A book delta is kept with the snapshot before it (it changes that book), and the
+        next snapshot then supersedes neither.
+        """
+        with self._lock:
+            arrival, self._arrivals = self._arrivals, self._arrivals + 1
+            superseded = False
+            if isinstance(event, BookUpdate) and event.is_snapshot:
+                earlier = self._snapshot_at.get(stream)
+                superseded = earlier is not None and self._events.pop(earlier, None) is not None
+                self._snapshot_at[stream] = arrival
+            elif isinstance(event, BookUpdate):
+                self._snapshot_at.pop(stream, None)
+            self._events[arrival] = event
+            waiting = len(self._events)
+            if waiting >= self._warn_at:
+                self._warn_at *= 2
+                logger.warning("the engine is %d live market events behind (trades and marks are kept, each "
+                               "stream's unread book is only its newest)", waiting)
+        return superseded
+
+    def end(self) -> None:
+        """Mark the end of the market: once the queue is empty, ``take`` returns ``_END`` for good."""
+        with self._lock:
+            self._ended = True
+
+    def take(self) -> Any:
+        """Return the oldest event not yet taken; ``_END`` if there is none and the market has ended, else None."""
+        with self._lock:
+            if self._events:
+                return self._events.popitem(last=False)[1]
+            self._warn_at = self._backlog_warning
+            return _END if self._ended else None
 
 
 class LiveMarket:
@@ -106,7 +187,7 @@ class LiveMarket:
         self._streams = list(streams)
         self._wake = wake
         self._reconnect_s = reconnect_s
-        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._queue = EventQueue()
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="live-market", daemon=True)
         self._tasks: list[asyncio.Task[None]] = []
@@ -139,7 +220,7 @@ class LiveMarket:
 
     async def _watch_ends(self) -> None:
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        self._queue.put(_END)
+        self._queue.end()
         self._wake.set()
 
     def _opener(self, spec: StreamSpec) -> Callable[[], AsyncIterator[Any]]:
@@ -155,7 +236,8 @@ class LiveMarket:
                         event = dataclasses.replace(event, stream=spec.stream)
                     state.events += 1
                     state.last_ts_ns = event.ts_ns
-                    self._queue.put(event)
+                    if self._queue.put(event, spec):
+                        state.books_coalesced += 1
                     self._wake.set()
                 state.error = "the venue ended the stream"
             except ConfigError as error:
@@ -180,24 +262,19 @@ class LiveMarket:
         Raises
         ------
         StopIteration
-            When every stream has ended.
+            When every stream has ended (and every later call, too).
         """
-        try:
-            event = self._queue.get_nowait()
-        except queue.Empty:
+        event = self._queue.take()
+        if event is None:
             self._wake.wait(WAIT_S)
             self._wake.clear()  # an event put after this is still in the queue below
-            try:
-                event = self._queue.get_nowait()
-            except queue.Empty:
-                return None
+            event = self._queue.take()
         if event is _END:
-            self._queue.put(_END)  # ended for good: every later call says so too
             raise StopIteration
         return event
 
     def view(self) -> dict[str, Any]:
-        """Return each stream's state: events so far, the last one's venue time, restarts, the last error."""
+        """Return each stream's state: events, last venue time, restarts, last error, book snapshots coalesced."""
         return {f"{spec.stream} {spec.kind}": dataclasses.asdict(state) | {"venue": spec.venue}
                 for spec, state in self.states.items()}
 

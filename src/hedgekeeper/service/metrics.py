@@ -1,19 +1,21 @@
 """The service's Prometheus metrics, in a registry of its own (so several services may live in one process).
 
-========================================  =======================================================
-metric                                    what
-========================================  =======================================================
-``hedgekeeper_events_processed_total``    market events taken through the loop
-``hedgekeeper_events_rejected_total``     events refused at the edge (bad, late, stale)
-``hedgekeeper_decision_latency_seconds``  one event's time in the loop: engine, records, snapshot
-``hedgekeeper_decisions_total``           decisions a rule fired on, by ``act`` (true, false)
-``hedgekeeper_orders``                    orders by ``state``
-``hedgekeeper_band_breaches_total``       risk samples outside a band, by ``underlying`` and ``greek``
-``hedgekeeper_costs_usd``                 costs paid so far, by ``kind`` (fee, slippage), USD
-``hedgekeeper_fills_total``               fills booked
-``hedgekeeper_market_stream_age_seconds`` with ``[live]``: engine seconds since each stream's last
-                                          event (venue time), by ``stream``; alert on it
-========================================  =======================================================
+==============================================  =======================================================
+metric                                          what
+==============================================  =======================================================
+``hedgekeeper_events_processed_total``          market events taken through the loop
+``hedgekeeper_events_rejected_total``           events refused at the edge (bad, late, stale)
+``hedgekeeper_decision_latency_seconds``        one event's time in the loop: engine, records, snapshot
+``hedgekeeper_decisions_total``                 decisions a rule fired on, by ``act`` (true, false)
+``hedgekeeper_orders``                          orders by ``state``
+``hedgekeeper_band_breaches_total``             risk samples outside a band, by ``underlying`` and ``greek``
+``hedgekeeper_costs_usd``                       costs paid so far, by ``kind`` (fee, slippage), USD
+``hedgekeeper_fills_total``                     fills booked
+``hedgekeeper_market_stream_age_seconds``       with ``[live]``: engine seconds since each stream's last
+                                                event (venue time), by ``stream``; alert on it
+``hedgekeeper_market_books_coalesced_total``    with ``[live]``: book snapshots dropped unread for a newer
+                                                one of their stream (the engine fell behind), by ``stream``
+==============================================  =======================================================
 """
 
 from __future__ import annotations
@@ -43,6 +45,9 @@ class ServiceMetrics:
         self.stream_age = Gauge("hedgekeeper_market_stream_age_seconds",
                                 "Engine seconds since the live stream's last event (venue time)", ["stream"],
                                 registry=r)
+        self.books_coalesced = Counter("hedgekeeper_market_books_coalesced",
+                                       "Live book snapshots dropped unread for a newer one of their stream",
+                                       ["stream"], registry=r)
 
     def exposition(self) -> bytes:
         """Return the metrics in Prometheus's text format."""

@@ -5,8 +5,8 @@ the commands it took and at each change of status. It builds a new
 ``ServiceSnapshot`` (``snapshot.py``) from the engine, the order manager, the
 kill switch and the records (``recording.py``), and moves the metrics that follow
 the engine's own counters (events, rejections, orders by state, costs) to their
-values now (and, with ``[live]``, each stream's age). The service hands the snapshot to
-the API in one reference assignment.
+values now (and, with ``[live]``, each stream's age and the book snapshots it
+coalesced). The service hands the snapshot to the API in one reference assignment.
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ class Publisher:
         self._sequence = 0
         self._published_events = 0
         self._published_rejected = 0
+        self._published_coalesced: dict[str, int] = {}
 
     def publish(self, status: str, profile: RiskProfile, config_version: int,
                 recovery: Mapping[str, Any]) -> ServiceSnapshot:
@@ -75,6 +76,9 @@ class Publisher:
         for name, stream in streams.items():
             if stream["last_ts_ns"] is not None:
                 self._metrics.stream_age.labels(stream=name).set((now_ns - stream["last_ts_ns"]) / 1e9)
+            coalesced = stream["books_coalesced"]
+            self._metrics.books_coalesced.labels(stream=name).inc(coalesced - self._published_coalesced.get(name, 0))
+            self._published_coalesced[name] = coalesced
         registry = self._spec.book.registry
         underlyings = {}
         for feed in self._spec.feeds():

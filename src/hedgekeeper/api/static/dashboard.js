@@ -188,7 +188,7 @@ async function refreshMarket() {
     const age = s.last_ts_ns === null ? null : (market.engine_ns - s.last_ts_ns) / 1e9;
     return `<tr><td>${escapeHtml(name)}</td><td>${escapeHtml(s.venue)}</td><td class="num">${s.events}</td>
       <td class="num ${s.open ? "" : "breach"}">${age === null ? "none yet" : fmt(age, 1)}</td>
-      <td class="num">${s.restarts}</td><td>${escapeHtml(s.open ? s.error : "closed: " + s.error)}</td></tr>`;
+      <td class="num">${s.restarts}</td><td class="num">${s.books_coalesced}</td><td>${escapeHtml(s.open ? s.error : "closed: " + s.error)}</td></tr>`;
   }).join("");
   return true;
 }
