@@ -5,7 +5,8 @@ four methods). The end-to-end test runs the whole service with ``[live]`` and a
 real-venue account against Deribit's recorded REST answers and websocket frames
 (``tests/venues/ccxt``), through ccxt's own code: the book the websocket sends
 becomes the engine's, the engine decides on it, and the hedge reaches the venue as
-an order priced off that book.
+an order priced off that book. A start that fails on that market, wherever it
+fails, closes every venue it opened, once, and leaves no resource open.
 """
 
 from __future__ import annotations
@@ -13,16 +14,21 @@ from __future__ import annotations
 import asyncio
 import copy
 import datetime as dt
+import gc
 import json
 import os
 import shutil
 import threading
 import time
-from collections.abc import AsyncIterator
+import warnings
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import ccxt
 import httpx
 import pytest
 from service.service_builders import TOKEN, serving_api, service_document, wait_for
@@ -35,8 +41,9 @@ from hedgekeeper.errors import ConfigError, VenueUnavailable
 from hedgekeeper.market.events import BookUpdate, Trade
 from hedgekeeper.service.config import parse_service
 from hedgekeeper.service.live_market import _END, EventQueue, LiveMarket, StreamSpec
+from hedgekeeper.service import runtime
 from hedgekeeper.service.runtime import Service
-from hedgekeeper.venues.ccxt.venue import create_ccxt_venue
+from hedgekeeper.venues.ccxt.venue import CcxtVenue, create_ccxt_venue
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PERPETUAL = "BTC-PERPETUAL.DERIBIT"
@@ -404,3 +411,107 @@ def test_the_service_hedges_on_the_venues_own_market_streamed_from_its_websocket
     assert sorted(c for call in calls for c in call.params["params"]["channels"]) == [
         "book.BTC-PERPETUAL.100ms", "ticker.BTC-27JUN25-110000-C.100ms", "trades.BTC-PERPETUAL.100ms"]
     assert json.dumps(service.spec.document()).count("test-secret") == 0
+
+
+# ----------------------------------------------------------------- a start that fails closes what it opened
+
+
+class RecordingVenues:
+    """Make the recorded Deribit's venues as ``Service(ccxt_venue=...)`` asks, keeping each and counting its closes."""
+
+    def __init__(self, port: int) -> None:
+        base = f"127.0.0.1:{port}"
+        self._settings = {"urls": {"api": {"rest": f"https://{base}", "ws": f"wss://{base}{DERIBIT_WS}"}},
+                          "verify": False}
+        self.made: list[CcxtVenue] = []
+        self.closes: Counter[int] = Counter()  # by index in ``made``
+
+    def __call__(self, config: Any, environment: dict[str, str]) -> CcxtVenue:
+        venue = create_ccxt_venue(config, environment, settings=self._settings)
+        index, close = len(self.made), venue.close
+
+        async def counted_close() -> None:
+            self.closes[index] += 1
+            await close()
+
+        venue.close = counted_close  # type: ignore[method-assign]
+        self.made.append(venue)
+        return venue
+
+
+class FailingComponent:
+    """A part of the service whose start fails (after the trading venues are made, before the streams)."""
+
+    name = "failing"
+
+    def start(self, service: Any) -> None:
+        raise RuntimeError("the component could not start")
+
+    def recover(self, service: Any) -> dict[str, Any]:
+        return {}
+
+    def on_event(self, event: Any) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+
+@contextmanager
+def failing_publisher(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Make the start fail once the engine is put together, after the trading venue has used its session."""
+
+    def publisher(spec: Any, machinery: Any, *args: Any) -> Any:
+        machinery.executor.run(machinery.manager.venues["deribit"].balances())  # a session on the executor's loop
+        raise RuntimeError("the publisher could not start")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(runtime, "Publisher", publisher)
+        yield
+
+
+def unlisted_call(document: dict[str, Any]) -> None:
+    document["live"]["streams"][1]["market_id"] = "BTC-27JUN25-999999-C"
+
+
+def closed_for_good(venue: CcxtVenue) -> bool:
+    """Return whether ccxt's exchange under ``venue`` holds no session and refuses to open one."""
+    exchange = venue._client.exchange
+    try:
+        asyncio.run(exchange.fetch_time())
+    except ccxt.ExchangeClosedByUser:
+        return exchange.session is None
+    return False
+
+
+FAILURES: dict[str, tuple[Callable[[dict[str, Any]], None], list[Any], bool, type[BaseException], str]] = {
+    # how the document is spoiled, the components, whether the publisher fails, the error, its message
+    "a [live] market the venue does not list": (unlisted_call, [], False, ConfigError, "lists no market"),
+    "a component that fails to start": (lambda document: None, [FailingComponent()], False, RuntimeError,
+                                        "component could not start"),
+    "a failure after the engine is put together": (lambda document: None, [], True, RuntimeError,
+                                                   "publisher could not start"),
+}
+
+
+@pytest.mark.parametrize("failure", list(FAILURES))
+def test_a_failed_start_closes_every_venue_it_opened_once_and_leaves_nothing_open(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failure: str) -> None:
+    spoil, components, publisher_fails, error, message = FAILURES[failure]
+    document = live_document(tmp_path)
+    spoil(document)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        with serving(RecordedExchange(LiveDeribit().routes(), {DERIBIT_WS: deribit_websocket})) as exchange:
+            venues = RecordingVenues(exchange.port)
+            service = Service(parse_service(document, source="failing start"), environment=dict(ENVIRONMENT),
+                              ccxt_venue=venues, components=components)
+            with failing_publisher(monkeypatch) if publisher_fails else nullcontext():
+                with pytest.raises(error, match=message):
+                    service.start()
+            assert service.status == "stopped"
+            assert venues.made and venues.closes == {index: 1 for index in range(len(venues.made))}
+            assert all(closed_for_good(venue) for venue in venues.made)
+            del service, venues  # nothing of the start left: what was left open now warns
+            gc.collect()
+    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []

@@ -27,6 +27,7 @@ writes the book and a clean stop, and closes the venues.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import queue
 import threading
@@ -101,6 +102,7 @@ class Service:
         self._thread: threading.Thread | None = None
         self._recovery: dict[str, Any] = {}
         self._started: list[ServiceComponent] = []
+        self._trading_venues: dict[str, Any] = {}  # the venues orders go through, by name, until closed
         self.market: SimulatedMarketVenues | None = None
         self.live_market: LiveMarket | None = None
 
@@ -124,6 +126,9 @@ class Service:
     def start(self) -> None:
         """Open the store, rebuild the exchanges, put the engine together and start its thread (which recovers first).
 
+        A start that fails part way closes what it had opened (the venues and the executor's
+        event loop, the components, the writer, the markets, the store) before it raises.
+
         Raises
         ------
         HedgekeeperError
@@ -133,14 +138,7 @@ class Service:
             self._start()
         except BaseException:
             self.status = "stopped"
-            for component in self._started:
-                try:
-                    component.stop()
-                except Exception as error:  # noqa: BLE001 - every part started must get its stop
-                    logger.exception("stopping %s: %s", component.name, error)
-            if hasattr(self, "writer"):
-                self.writer.close()
-            self._close_markets()
+            self._release()
             if hasattr(self, "store"):
                 self.store.close()
             raise
@@ -169,14 +167,13 @@ class Service:
                 resume_ns = source_start_ns if not runs else runs[-1].heartbeat_engine_ns + int(down_ns)
         self.first_start = not runs
         split = split_at(events, resume_ns)
-        raw_venues: dict[str, Any] = {}
         if real:
             for _ in split.before():
                 pass
             for account in spec.file.exchange.ccxt:
                 venue = self._ccxt_venue(account.venue, venue_environment(account.venue, account.key_file,
                                                                           self.environment))
-                raw_venues[venue.name] = venue
+                self._trading_venues[venue.name] = venue
         elif exchange_traded(spec):
             simulated = spec.file.exchange.simulated
             journal = ExchangeJournal(simulated.journal_path, market_key(spec))
@@ -185,7 +182,7 @@ class Service:
                 spec.book.margin_model, int(simulated.order_latency_ms * NS_PER_MS), journal, source_start_ns,
                 split.before())
             self._recovery["exchange_requests_replayed"] = replayed
-            raw_venues = dict(self.market.venues)
+            self._trading_venues.update(self.market.venues)
         self._live: Iterator[MarketEvent] = split.after()
         for component in self.components:  # before the clock: a simulated market waits while they start
             component.start(self)
@@ -209,7 +206,7 @@ class Service:
         def journal_of() -> OrderJournal:
             return self.journal  # type: ignore[return-value]
 
-        for name, venue in raw_venues.items():
+        for name, venue in self._trading_venues.items():
             venues[name] = PersistedVenue(venue, _LazyJournal(journal_of), hidden=self.store.fill_ids(name))
         self.venues = venues
         machinery = build_machinery(spec, clock=self.clock, book=book, profile=profile, venues=venues,
@@ -379,23 +376,43 @@ class Service:
 
                 self.writer.submit(write)
                 self.writer.flush()
-                if machinery.executor is not None:
-                    for venue in machinery.manager.venues.values():
-                        machinery.executor.run(venue.close())
-                    machinery.executor.close()
         except Exception as error:  # noqa: BLE001 - the stop must finish
             logger.exception("shutdown: %s", error)
         finally:
-            for component in self.components:
-                try:
-                    component.stop()
-                except Exception as error:  # noqa: BLE001 - every part must get its stop
-                    logger.exception("stopping %s: %s", component.name, error)
-            if hasattr(self, "writer"):
-                self.writer.close()
-            self._close_markets()
+            self._release()
             self.status = "stopped"
             self._publish()
+
+    def _release(self) -> None:
+        """Close what the start opened, however far it got: the venues, the components, the writer, the markets."""
+        self._close_trading_venues()
+        for component in self._started:
+            try:
+                component.stop()
+            except Exception as error:  # noqa: BLE001 - every part started must get its stop
+                logger.exception("stopping %s: %s", component.name, error)
+        if hasattr(self, "writer"):
+            self.writer.close()
+        self._close_markets()
+
+    def _close_trading_venues(self) -> None:
+        """Close each venue orders go through once, on the executor's event loop if there is one; then that loop.
+
+        A ccxt session belongs to the loop it was opened on: the executor's, once the
+        engine is put together; before that no loop has used the venues, and each is
+        closed on a loop of its own.
+        """
+        venues, self._trading_venues = self._trading_venues, {}
+        machinery = getattr(self, "machinery", None)
+        executor = None if machinery is None else machinery.executor
+        run: Callable[[Any], Any] = asyncio.run if executor is None else executor.run
+        for name, venue in venues.items():
+            try:
+                run(venue.close())
+            except Exception as error:  # noqa: BLE001 - every venue gets its close
+                logger.exception("closing %s: %s", name, error)
+        if executor is not None:
+            executor.close()
 
     def _close_markets(self) -> None:
         """Close the simulated exchanges' market and the live streams, whichever are open."""
