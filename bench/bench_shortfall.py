@@ -27,6 +27,11 @@ the ``PoolVenue``), one fresh pass over the capture per strategy:
 - router: at once, split across both books and the pool (``execution/routed_executor.py``),
   re-planned on the venues' live books for what the first round could not fill.
 
+What if the second exchange were deeper: the COIN-M book (its levels, top of book
+and trades) is scaled by each of ``DEPTH_SCALES`` and the COIN-M market order and
+the router are run again; the other venues are unchanged. This shows how deep a
+second book must be for routing to meet its target; it is not recorded data.
+
 Shortfall of one hedge: the sum over its fills of ``side * (price - m_v) * coin +
 fees (+ gas)``, with ``m_v`` the mid of the fill's venue when the hedge was
 decided, over the hedge's value at the USD-M mid, in basis points; the table
@@ -34,7 +39,7 @@ shows the mean over hedges with its standard error. Targets: slicing at least 40
 below one market order for the large hedges; the router at least 15% below the
 best single venue.
 
-    python bench/bench_shortfall.py [--spacing-s 20]
+    python bench/bench_shortfall.py [--spacing-s 20] [--depth-scales 1.5 2]
 """
 
 from __future__ import annotations
@@ -46,7 +51,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import partial
 
@@ -58,7 +63,7 @@ from hedgekeeper.execution.pacing import AlmgrenChrissPacing, TwapPacing, coin_p
 from hedgekeeper.execution.routed_executor import BookRoute, PoolRoute, RoutedExecutor
 from hedgekeeper.execution.simulated_taker import TakerFill
 from hedgekeeper.market.data_dir import data_dir
-from hedgekeeper.market.events import MarketEvent
+from hedgekeeper.market.events import BookUpdate, MarketEvent, TopOfBook, Trade
 from hedgekeeper.market.replay.binance_capture import read_binance_capture
 from hedgekeeper.portfolio.instruments import Instrument, InstrumentKind, InstrumentRegistry, Settlement
 from hedgekeeper.venues.amm.concentrated import ConcentratedPool
@@ -97,7 +102,9 @@ TWAP_SLICES, SLICE_S = 10, 1.0
 AC_VOL, AC_RISK_AVERSION = 0.6, 1e-3
 POLL_NS = 50_000_000
 MARKET, TWAP, AC, ROUTER = "market (USD-M)", f"TWAP {TWAP_SLICES} x {SLICE_S:g} s", "Almgren-Chriss", "router"
-SINGLE_VENUES = (MARKET, "market (COIN-M)", "market (pool)")
+COINM_MARKET = "market (COIN-M)"
+SINGLE_VENUES = (MARKET, COINM_MARKET, "market (pool)")
+DEPTH_SCALES = (1.5, 2.0)
 WARM_UP_NS = 60 * 10**9
 NS = 10**9
 
@@ -109,6 +116,25 @@ def read_events() -> list[MarketEvent]:
     coinm = read_binance_capture([folder / "coinm_btcusd_perp_20240808.jsonl.gz"], COINM.instrument_id,
                                  contract_size_usd=100.0)
     return list(heapq.merge(usdm, coinm, key=lambda e: e.ts_ns))
+
+
+def deeper(events: Sequence[MarketEvent], stream: str, factor: float) -> list[MarketEvent]:
+    """Return ``events`` with every size of ``stream`` (book levels, top of book, trades) times ``factor``."""
+
+    def scaled(event: MarketEvent) -> MarketEvent:
+        if event.stream != stream:
+            return event
+        if isinstance(event, BookUpdate):
+            return replace(event, bids=tuple((p, q * factor) for p, q in event.bids),
+                           asks=tuple((p, q * factor) for p, q in event.asks))
+        if isinstance(event, TopOfBook):
+            return replace(event, bid_size_coin=event.bid_size_coin * factor,
+                           ask_size_coin=event.ask_size_coin * factor)
+        if isinstance(event, Trade):
+            return replace(event, size_coin=event.size_coin * factor)
+        return event
+
+    return [scaled(event) for event in events]
 
 
 def centred_pool(mid_usd: float) -> ConcentratedPool:
@@ -130,6 +156,7 @@ class Hedge:
     side: Side
     size_coin: float
     mids_usd: dict[str, float]
+    depth_coin: dict[str, float]  # each exchange's depth within ``DEPTH_BPS`` on the side taken, coin
     fills: list[TakerFill]
 
     def shortfall_bps(self, with_fees: bool = True) -> float:
@@ -239,9 +266,11 @@ def run(events: Sequence[MarketEvent], strategy: Strategy, fraction: float, spac
             bid_coin, ask_coin = usdm_book.depth_within_bps(DEPTH_BPS)
             size_coin = round(fraction * (ask_coin if side is Side.BUY else bid_coin), 3)
             mids = {venue.venue: _mid(market, venue) for venue in (USDM, COINM)}
+            depths = {venue.venue: market.book(venue).depth_within_bps(DEPTH_BPS)[side is Side.BUY]
+                      for venue in (USDM, COINM)}
             market.pool.pool = centred_pool(mids[USDM.venue])
             mids[POOL.venue] = mids[USDM.venue]
-            hedge = Hedge(now, side, size_coin, mids, [])
+            hedge = Hedge(now, side, size_coin, mids, depths, [])
             hedges.append(hedge)
             book = market.book(instrument) if instrument is not POOL else usdm_book
             contracts = size_coin / coin_per_contract(instrument, _mid(market, instrument) or mids[USDM.venue])
@@ -275,6 +304,7 @@ class Summary:
     error_bps: float
     before_fees_bps: float
     filled: float
+    coinm_depth_ratio: float  # the COIN-M book's depth on the side taken over USD-M's, mean over hedges
 
     @classmethod
     def of(cls, hedges: Sequence[Hedge]) -> Summary:
@@ -282,12 +312,30 @@ class Summary:
         error = statistics.stdev(values) / math.sqrt(len(values)) if len(values) > 1 else float("nan")
         before_fees = statistics.fmean(h.shortfall_bps(with_fees=False) for h in hedges)
         filled = sum(h.filled_coin() for h in hedges) / sum(h.size_coin for h in hedges)
-        return cls(statistics.fmean(values), error, before_fees, filled)
+        ratio = statistics.fmean(h.depth_coin[COINM.venue] / h.depth_coin[USDM.venue] for h in hedges)
+        return cls(statistics.fmean(values), error, before_fees, filled, ratio)
+
+
+def measure(events: Sequence[MarketEvent], strategies: Mapping[str, Strategy], spacing_ns: int
+            ) -> dict[tuple[str, float], Summary]:
+    """Run every strategy at every size of ``FRACTIONS`` on ``events``; return their summaries, logging progress."""
+    results: dict[tuple[str, float], Summary] = {}
+    for fraction in FRACTIONS:
+        for name, strategy in strategies.items():
+            began = time.perf_counter()
+            hedges = run(events, strategy, fraction, spacing_ns)
+            result = results[name, fraction] = Summary.of(hedges)
+            print(f"  {fraction:>4.0%} {name:<24} {len(hedges)} hedges, {result.mean_bps:7.2f} +- "
+                  f"{result.error_bps:.2f} bps, {result.filled:.1%} filled ({time.perf_counter() - began:.1f} s)",
+                  file=sys.stderr)
+    return results
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--spacing-s", type=float, default=20.0, help="seconds between hedges")
+    parser.add_argument("--depth-scales", type=float, nargs="*", default=DEPTH_SCALES,
+                        help="factors on the COIN-M book's sizes for the what-if runs (none: skip them)")
     args = parser.parse_args(argv)
     if not (data_dir() / DATASET).is_dir():
         print(f"skipped: {data_dir() / DATASET} is absent (set HEDGEKEEPER_DATA_DIR)")
@@ -300,7 +348,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     almgren_chriss = AlmgrenChrissPacing(slice_ns, AC_VOL, AC_RISK_AVERSION, DEPTH_BPS, max_slices=TWAP_SLICES)
     strategies: dict[str, Strategy] = {
         MARKET: exchange_strategy(USDM, TwapPacing()),
-        "market (COIN-M)": exchange_strategy(COINM, TwapPacing()),
+        COINM_MARKET: exchange_strategy(COINM, TwapPacing()),
         "market (pool)": pool_only,
         TWAP: exchange_strategy(USDM, TwapPacing(TWAP_SLICES, slice_ns)),
         AC: exchange_strategy(USDM, almgren_chriss),
@@ -309,16 +357,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         ROUTER: router,
     }
     spacing_ns = int(args.spacing_s * NS)
-    results: dict[tuple[str, float], Summary] = {}
-    for fraction in FRACTIONS:
-        for name, strategy in strategies.items():
-            began = time.perf_counter()
-            hedges = run(events, strategy, fraction, spacing_ns)
-            result = results[name, fraction] = Summary.of(hedges)
-            print(f"  {fraction:>4.0%} {name:<24} {len(hedges)} hedges, {result.mean_bps:7.2f} +- "
-                  f"{result.error_bps:.2f} bps, {result.filled:.1%} filled ({time.perf_counter() - began:.1f} s)",
-                  file=sys.stderr)
+    results = measure(events, strategies, spacing_ns)
     _print_table(results, list(strategies))
+    what_if = {1.0: results}
+    for factor in args.depth_scales:
+        print(f"  what if: the COIN-M book x{factor:g}", file=sys.stderr)
+        what_if[factor] = measure(deeper(events, COINM.instrument_id, factor),
+                                  {name: strategies[name] for name in (COINM_MARKET, ROUTER)}, spacing_ns)
+    _print_what_if(results, what_if)
     return 0
 
 
@@ -343,6 +389,24 @@ def _print_table(results: dict[tuple[str, float], Summary], names: Sequence[str]
             before = results[name, fraction].before_fees_bps / min(results[p, fraction].before_fees_bps
                                                                     for p in peers)
             print(f"    {label:<40} {ratio:.2f} [{before:.2f}]")
+
+
+
+def _print_what_if(recorded: dict[tuple[str, float], Summary],
+                   what_if: dict[float, dict[tuple[str, float], Summary]]) -> None:
+    print("\nwhat if the second exchange were deeper (the COIN-M book's sizes scaled; not recorded data): "
+          "router / best single venue, all costs [before exchange fees and gas]")
+    print(f"{'COIN-M book':<14}{'its depth / USD-M':>18}" + "".join(f"{f'{f:.0%} of depth':>16}" for f in FRACTIONS))
+    for factor, results in what_if.items():
+        cells = ""
+        for fraction in FRACTIONS:
+            peers = [results.get((name, fraction), recorded[name, fraction]) for name in SINGLE_VENUES]
+            router_cost = results[ROUTER, fraction]
+            ratio = router_cost.mean_bps / min(p.mean_bps for p in peers)
+            before = router_cost.before_fees_bps / min(p.before_fees_bps for p in peers)
+            cells += f"{f'{ratio:.2f} [{before:.2f}]':>16}"
+        depth_ratio = results[COINM_MARKET, FRACTIONS[-1]].coinm_depth_ratio
+        print(f"{f'x{factor:g}':<14}{depth_ratio:>18.2f}{cells}")
 
 
 if __name__ == "__main__":
