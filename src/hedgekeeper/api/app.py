@@ -205,7 +205,8 @@ def create_app(service: Service, token: pydantic.SecretStr) -> FastAPI:
         return _clean(component_view(service.snapshot, "chain", "the chain is not enabled ([chain] enabled = false)"))
 
     @app.get("/api/market", dependencies=auth, tags=["market"],
-             summary="The live market's streams: events so far, the last one's venue time, reopenings, the last error")
+             summary="The live market's streams: events so far, the last one's venue time, reopenings, the last "
+                     "error, book snapshots coalesced")
     def get_market() -> dict[str, Any]:
         snapshot = service.snapshot  # one snapshot: the streams' times and the engine time they are read against
         streams = component_view(snapshot, "live_market", "the market is simulated or replayed ([live] absent)")
