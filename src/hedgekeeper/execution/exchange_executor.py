@@ -20,7 +20,14 @@ For each hedge (an instrument and a signed number of contracts) the executor
 The venues are asked for the state of working orders and for fills at most every
 ``poll_interval_ns`` (a real venue answers each by a REST request under a rate limit;
 an in-process one costs nothing, so 0 asks on every poll); slices due go out on time
-either way, and what a skipped poll did not report, the next one does.
+either way, and what a skipped poll did not report, the next one does. With
+``fill_stream`` on, a venue that pushes our fills on a stream (``Capability.FILL_STREAM``)
+has them taken from it on every poll instead, and is asked by REST only while its
+stream is down, a poll interval after a fill its orders are known to have (from the
+order manager's answers) has not been pushed, and, as a safety net, every
+``fill_check_interval_ns`` (``execution/streamed_fills.py``); the other venues are
+asked as before. A hedge then stays working until every fill of its children is
+reported, since a venue may push a fill after answering the order.
 
 Each slice sends what brings the hedge's filled and working contracts up to the
 schedule, so a slice the book could not fill within the band is made up by the
@@ -38,9 +45,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from hedgekeeper.execution.fill_streams import FillStreams
 from hedgekeeper.execution.order_manager import OrderManager
+from hedgekeeper.execution.order_state import ManagedOrder
 from hedgekeeper.execution.pacing import Pacing, TwapPacing
 from hedgekeeper.execution.simulated_taker import TakerFill
+from hedgekeeper.execution.streamed_fills import StreamedFills
 from hedgekeeper.execution.venue_fills import VenueFills
 from hedgekeeper.market.order_book import OrderBook
 from hedgekeeper.portfolio.instruments import Instrument, InstrumentRegistry
@@ -76,6 +86,10 @@ class ExchangeExecutor:
         rest is taken, ns (0: every child takes liquidity at once)
     poll_interval_ns : the least time between two askings of the venues for order states
         and fills, ns of the ``now_ns`` given to ``poll`` (0: every poll)
+    fill_stream : take the fills of the venues that push them from their fill streams
+    fill_check_interval_ns : with ``fill_stream``, the time between two REST askings for the
+        fills of a venue whose stream is up, ns of the ``now_ns`` given to ``poll``
+    reopen_s : with ``fill_stream``, seconds (wall time) from a stream's failure to its reopening
     """
 
     orders: OrderManager
@@ -85,14 +99,26 @@ class ExchangeExecutor:
     protection_bps: float = 50.0
     passive_ns: int = 0
     poll_interval_ns: int = 0
+    fill_stream: bool = False
+    fill_check_interval_ns: int = 30_000_000_000
+    reopen_s: float = 1.0
     _asked_ns: int | None = field(default=None, init=False)
     _parents: list[_Parent] = field(default_factory=list, init=False)
     _parent_of: dict[str, _Parent] = field(default_factory=dict, init=False)
     _loop: asyncio.AbstractEventLoop = field(default_factory=asyncio.new_event_loop, init=False, repr=False)
     _fills: VenueFills = field(init=False, repr=False)
+    _streamed: StreamedFills | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._fills = VenueFills(self.orders, self.registry, self._loop)
+        if self.fill_stream:
+            self._streamed = StreamedFills(self._fills, FillStreams(self.orders.venues, self._loop, self.reopen_s),
+                                           self.poll_interval_ns, self.fill_check_interval_ns)
+
+    @property
+    def streamed_fills(self) -> StreamedFills | None:
+        """Return the fills' streams and REST askings (None without ``fill_stream``)."""
+        return self._streamed
 
     def execute(self, instrument: Instrument, size_contracts: float, book: OrderBook, now_ns: int
                 ) -> list[TakerFill]:
@@ -129,7 +155,12 @@ class ExchangeExecutor:
                 self._send(parent, takes[-1][2], now_ns, passive=False)
             if due and due[-1][1]:
                 self._send(parent, due[-1][2], now_ns, passive=True)
-        fills = self._fills.new(self._arrival_mid) if ask else []
+        if self._streamed is not None:
+            awaited = {order.venue for parent in self._parents for order in self._children(parent)
+                       if not self._reported(order)}
+            fills = self._streamed.new(now_ns, self._arrival_mid, awaited)
+        else:
+            fills = self._fills.new(self._arrival_mid) if ask else []
         self._parents = [parent for parent in self._parents if not self._done(parent)]
         return fills
 
@@ -142,11 +173,22 @@ class ExchangeExecutor:
         return any(parent.instrument.underlying == underlying for parent in self._parents)
 
     def close(self) -> None:
-        """Close the executor's event loop (its venues are the caller's to close first)."""
+        """Stop the fill streams and close the executor's event loop (its venues are the caller's to close)."""
+        if self._streamed is not None:
+            self._streamed.close()
         self._loop.close()
 
+    def _children(self, parent: _Parent) -> list[ManagedOrder]:
+        return [self.orders.orders[child] for child in parent.children]
+
+    def _reported(self, order: ManagedOrder) -> bool:
+        """Return whether every fill the order manager knows of ``order`` has been reported."""
+        return all(self._fills.reported(order.venue, fill_id) for fill_id in order.fills)
+
     def _done(self, parent: _Parent) -> bool:
-        return not parent.schedule and all(self.orders.orders[child].status.is_terminal for child in parent.children)
+        children = self._children(parent)
+        return not parent.schedule and all(order.status.is_terminal for order in children) and (
+            self._streamed is None or all(self._reported(order) for order in children))
 
     def _cancel_resting(self, parent: _Parent) -> set[str]:
         """Cancel the parent's resting passive children; return their ids (their rest no longer counts)."""
@@ -160,7 +202,7 @@ class ExchangeExecutor:
         """Send what brings the parent's filled and working contracts up to ``target``, resting or taking."""
         instrument = parent.instrument
         cancelled = self._cancel_resting(parent)
-        children = [self.orders.orders[child] for child in parent.children]
+        children = self._children(parent)
         committed = sum((child.filled_quantity + (0 if child.client_order_id in cancelled else
                                                   child.remaining_quantity) for child in children), Decimal(0))
         contracts = target - committed

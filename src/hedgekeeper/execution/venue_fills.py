@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from hedgekeeper.execution.fill_record import FillRecord
@@ -33,15 +33,29 @@ class VenueFills:
     loop: asyncio.AbstractEventLoop
     _seen: set[tuple[str, str]] = field(default_factory=set, init=False)
 
-    def new(self, arrival_mid: ArrivalMid) -> list[TakerFill]:
-        """Return the fills not reported yet; a fill not ours (a liquidation) is measured against its own price."""
+    def new(self, arrival_mid: ArrivalMid, names: Iterable[str] | None = None) -> list[TakerFill]:
+        """Return the fills not reported yet, asking each venue (of ``names``, default all) by ``fills``.
+
+        A fill not ours (a liquidation) is measured against its own price.
+        """
         fills: list[TakerFill] = []
-        for venue in self.orders.venues.values():
-            for fill in self.loop.run_until_complete(venue.fills(0)):
-                if (venue.name, fill.fill_id) not in self._seen:
-                    self._seen.add((venue.name, fill.fill_id))
-                    fills.append(self._taker_fill(venue.name, fill, arrival_mid(fill.client_order_id)))
+        for name in self.orders.venues if names is None else names:
+            venue = self.orders.venues[name]
+            fills += self.report(name, self.loop.run_until_complete(venue.fills(0)), arrival_mid)
         return fills
+
+    def report(self, venue: str, fills: Iterable[Fill], arrival_mid: ArrivalMid) -> list[TakerFill]:
+        """Return those of ``venue``'s ``fills`` not reported yet (from any source), priced as ``new`` prices them."""
+        fresh: list[TakerFill] = []
+        for fill in fills:
+            if (venue, fill.fill_id) not in self._seen:
+                self._seen.add((venue, fill.fill_id))
+                fresh.append(self._taker_fill(venue, fill, arrival_mid(fill.client_order_id)))
+        return fresh
+
+    def reported(self, venue: str, fill_id: str) -> bool:
+        """Return whether ``venue``'s fill ``fill_id`` has been reported."""
+        return (venue, fill_id) in self._seen
 
     def _taker_fill(self, venue: str, fill: Fill, mid_usd: float | None) -> TakerFill:
         instrument = self.registry.get(fill.instrument_id)

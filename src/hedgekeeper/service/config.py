@@ -100,6 +100,14 @@ class ServiceExecution(StrictModel):
     poll_interval_s : engine seconds between two askings of the venues for order states and
         fills while a hedge works (a real venue answers by rate-limited REST requests);
         default 0 for the built-in simulated exchange (every event), 0.5 for real exchanges
+    fill_stream : take the fills from the venues' fill streams (private websockets) as they
+        are pushed, asking for them by REST only while a stream is down and every
+        ``fill_check_s`` as a safety net; default on with real exchanges, off with the
+        built-in simulated exchange (whose own stream works too, but costs nothing to poll);
+        a venue without a fill stream is asked by REST every ``poll_interval_s`` either way
+    fill_check_s : with ``fill_stream``, engine seconds between two REST askings for the fills
+        of a venue whose stream is up
+    fill_reopen_s : with ``fill_stream``, wall seconds from a stream's failure to its reopening
     safety : the safety limits (``execution/safety.py``), or none (the kill switch works either way)
     """
 
@@ -107,12 +115,19 @@ class ServiceExecution(StrictModel):
     interval_s: float = pydantic.Field(0.0, ge=0.0)
     protection_bps: float = pydantic.Field(50.0, gt=0.0)
     poll_interval_s: float | None = pydantic.Field(None, ge=0.0)
+    fill_stream: bool | None = None
+    fill_check_s: float = pydantic.Field(30.0, gt=0.0)
+    fill_reopen_s: float = pydantic.Field(1.0, ge=0.0)
     safety: SafetyLimits | None = None
 
     def poll_interval_ns(self, real_venues: bool) -> int:
         """Return the interval between askings of the venues, ns (see ``poll_interval_s``)."""
         seconds = self.poll_interval_s if self.poll_interval_s is not None else 0.5 if real_venues else 0.0
         return int(seconds * 1e9)
+
+    def streams_fills(self, real_venues: bool) -> bool:
+        """Return whether fills are taken from the venues' fill streams (see ``fill_stream``)."""
+        return real_venues if self.fill_stream is None else self.fill_stream
 
 
 class SimulatedExchangeSettings(StrictModel):

@@ -14,7 +14,7 @@ the working orders only, so it costs nothing while no order is working.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -97,10 +97,10 @@ class OrderJournal:
 class PersistedVenue:
     """A venue whose orders are written to the store before they are sent, and whose fills are matched to records.
 
-    Everything but ``place`` and ``fills`` passes through. ``fills`` hides the fills
-    booked by an earlier run (``hidden``: the executor must not book them again) and
-    keeps the others it passes on, so that the fills the engine books can be stored
-    with the venue's trade ids (``take_fill``).
+    Everything but ``place``, ``fills`` and ``fill_stream`` passes through. ``fills`` and
+    ``fill_stream`` hide the fills booked by an earlier run (``hidden``: the executor must
+    not book them again) and keep the others they pass on, so that the fills the engine
+    books can be stored with the venue's trade ids (``take_fill``).
 
     Parameters
     ----------
@@ -135,11 +135,21 @@ class PersistedVenue:
 
     async def fills(self, since_ns: int = 0) -> Sequence[Fill]:
         """Return the venue's fills at or after ``since_ns``, less those booked by an earlier run."""
-        fills = [fill for fill in await self._venue.fills(since_ns) if fill.fill_id not in self.hidden]
-        for fill in fills:
-            if fill.fill_id not in self._taken:
-                self._passed.setdefault(fill.fill_id, fill)
-        return fills
+        return [fill for fill in await self._venue.fills(since_ns) if self._passes(fill)]
+
+    async def fill_stream(self) -> AsyncIterator[Fill]:
+        """Yield the venue's fills as its stream pushes them, less those booked by an earlier run."""
+        async for fill in self._venue.fill_stream():
+            if self._passes(fill):
+                yield fill
+
+    def _passes(self, fill: Fill) -> bool:
+        """Return whether ``fill`` is not hidden; keep it for ``take_fill`` if so."""
+        if fill.fill_id in self.hidden:
+            return False
+        if fill.fill_id not in self._taken:
+            self._passed.setdefault(fill.fill_id, fill)
+        return True
 
     def take_fill(self, instrument_id: str, ts_ns: int, size_contracts: float, price_usd: float) -> Fill | None:
         """Return the venue fill the engine booked as given (oldest first), once; None if none matches."""

@@ -108,12 +108,16 @@ def build_machinery(spec: ServiceSpec, *, clock: Clock, book: BookState, profile
                             instrument_books)
     manager = OrderManager(dict(venues), order_clock or clock, pre_trade_check=check, id_prefix=id_prefix)
     executor = None
+    real_venues = file.exchange.kind == "ccxt"
     if streams:
         executor = LiveExecutor(
             manager, spec.book.registry, BooksByInstrument(order_books, instrument_books),
             protection_bps=file.execution.protection_bps,
             pacing=TwapPacing(slices=file.execution.slices, interval_ns=int(file.execution.interval_s * NS_PER_SECOND)),
-            poll_interval_ns=file.execution.poll_interval_ns(file.exchange.kind == "ccxt"),
+            poll_interval_ns=file.execution.poll_interval_ns(real_venues),
+            fill_stream=file.execution.streams_fills(real_venues),
+            fill_check_interval_ns=int(file.execution.fill_check_s * NS_PER_SECOND),
+            reopen_s=file.execution.fill_reopen_s,
         )
     taker = SimulatedTaker(file.fees)
     hedger = PlannerHedger(
