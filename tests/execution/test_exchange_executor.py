@@ -125,6 +125,27 @@ def test_the_venue_is_asked_at_most_once_per_poll_interval_and_every_fill_still_
     assert not market.executor.working("BTC")
 
 
+def test_a_fill_made_between_two_askings_is_reported_at_once_from_the_orders_answer() -> None:
+    market = Market(poll_interval_ns=50)
+    asked: list[int] = []
+    venue = market.executor.orders.venues["binance"]
+    fills_of = venue.fills
+
+    async def counted_fills(since_ns: int = 0) -> Any:
+        asked.append(market.clock.now_ns())
+        return await fills_of(since_ns)
+
+    venue.fills = counted_fills  # the real venue's answers, its askings counted
+    assert market.executor.poll(1) == [] and asked == [1]
+    market.clock.advance_to(10)
+    fills = market.executor.execute(PERP, 1.0, market.book, now_ns=10)  # 40 ns before the next asking
+    assert asked == [1, 10]  # the order manager's, with the order's answer; the executor asked nothing
+    assert [(f.record.size_contracts, f.record.price_usd) for f in fills] == [(1.0, 100_000.5)]
+    assert not market.executor.working("BTC")
+    market.clock.advance_to(60)
+    assert market.executor.poll(60) == [] and asked == [1, 10, 60]  # the asking finds it reported
+
+
 def test_a_passive_slice_rests_at_the_bid_earns_the_maker_fee_and_its_rest_is_taken_when_due() -> None:
     market = Market(passive_ns=10)
     assert market.executor.execute(PERP, 1.0, market.book, now_ns=1) == []  # resting behind 1.0 at 99,999.5

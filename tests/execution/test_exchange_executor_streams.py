@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from service.test_live_fills import BEST_ASK_USD, PERPETUAL, FillingDeribit
+from service.live_deribit import BEST_ASK_USD, PERPETUAL, TRADES_PATHS, FillingDeribit
 from venues.ccxt.recorded_exchange import Call, RecordedExchange, Reply, fixture, serving
 from venues.ccxt.recorded_venues import DERIBIT_API, DERIBIT_WS, RecordedDeribit, deribit_websocket
 from venues.ccxt.venue_builders import ENVIRONMENT, config_for
@@ -38,7 +38,6 @@ from hedgekeeper.service.wiring import LiveExecutor
 from hedgekeeper.venues.ccxt.venue import create_ccxt_venue
 
 SECOND_NS = 1_000_000_000
-TRADES_PATHS = ("private/get_user_trades_by_instrument", "private/get_user_trades_by_instrument_and_time")
 STREAMED = [(4.0, 104_002.5), (1.0, 104_003.0)]
 """(contracts, USD per coin) of the two BTC fills the recorded stream pushes."""
 POLLED = [(3.0, 104_000.5), (-3.0, 104_010.0)]
@@ -196,7 +195,7 @@ def silent_websocket(message: Mapping[str, Any]) -> list[Any]:
     return deribit_websocket(message)[:1]
 
 
-def test_a_hedge_works_until_its_fill_is_reported_and_rest_brings_it_when_the_stream_stays_silent() -> None:
+def test_a_fill_the_order_manager_learned_is_reported_at_once_though_the_stream_stays_silent() -> None:
     deribit = FillingDeribit()  # fills every order at once at 104,001; its REST trade history lists the trade
     book = OrderBook()
     book.apply(BookUpdate(1, PERPETUAL, ((104_000.0, 10.0),), ((BEST_ASK_USD, 10.0),), True))
@@ -204,14 +203,11 @@ def test_a_hedge_works_until_its_fill_is_reported_and_rest_brings_it_when_the_st
     with streaming_executor(recorded, books={PERPETUAL: book}, poll_interval_ns=SECOND_NS) as (exchange, executor):
         # REST is asked at the start, and a poll interval after the stream opened
         assert executor.poll(0) == [] and executor.poll(SECOND_NS) == [] and rest_askings(exchange) == 2
-        assert executor.execute(executor.registry.get(PERPETUAL), 3.0, book, now_ns=SECOND_NS + 1) == []
+        (fill,) = executor.execute(executor.registry.get(PERPETUAL), 3.0, book, now_ns=SECOND_NS + 1)
         (trade,) = deribit.trades
         assert rest_askings(exchange) == 3  # the order manager's, for the order's own state and fills
-        # the order is filled, its fill is not pushed: the hedge works on, REST waits a poll interval
-        assert executor.working("BTC")
-        assert executor.poll(2 * SECOND_NS) == [] and rest_askings(exchange) == 3
-        (fill,) = executor.poll(2 * SECOND_NS + 1)
-        assert rest_askings(exchange) == 4 and not executor.working("BTC")
+        assert not executor.working("BTC")
+        assert executor.poll(3 * SECOND_NS) == [] and rest_askings(exchange) == 3  # reported once, nothing asked
     assert trade["amount"] == 30.0 and trade["direction"] == "buy"  # 3 contracts of 10 USD
     assert (fill.record.size_contracts, fill.record.price_usd) == (3.0, BEST_ASK_USD)
     mid = (104_000.0 + BEST_ASK_USD) / 2

@@ -1,4 +1,4 @@
-"""The service on Deribit's recorded market, its hedge's fill pushed on the account's private websocket.
+"""The service on Deribit's recorded market, its hedge's fill also pushed on the account's private websocket.
 
 The setup is ``test_live_market.py``'s (the example service hedging short Deribit calls
 with the perpetual, the market streamed from Deribit's recorded frames), with a venue
@@ -14,22 +14,22 @@ pushes a trade on a subscription already open; the
 market's, once every stream is subscribed, repeats the call's recorded ticker every
 50 ms, as a live market never falls silent (the engine collects fills on its events).
 The executor asks for fills by REST every 60 s only (``poll_interval_s``), so its one
-REST asking is the first, at the start, before any order: the fill that reaches the
-engine's book came from the stream.
+REST asking is the first, at the start, before any order. The hedge's fill reaches the
+engine's book with the order's answer (the order manager learns an order's fills with
+it) and again on the stream: it is booked once.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 from service.service_builders import service_document, wait_for
-from service.test_live_market import PERPETUAL, LiveDeribit, live_document
-from venues.ccxt.recorded_exchange import Call, RecordedExchange, Reply, fixture, serving
+from service.live_deribit import BEST_ASK_USD, PERPETUAL, TAKER_FEE, TRADES_PATHS, FillingDeribit, live_document
+from venues.ccxt.recorded_exchange import RecordedExchange, fixture, serving
 from venues.ccxt.recorded_venues import DERIBIT_API, DERIBIT_WS, deribit_websocket
 from venues.ccxt.venue_builders import ENVIRONMENT
 
@@ -39,11 +39,6 @@ from hedgekeeper.service.config import parse_service
 from hedgekeeper.service.runtime import Service
 from hedgekeeper.venues.ccxt.venue import create_ccxt_venue
 
-TRADES_PATHS = ("private/get_user_trades_by_instrument", "private/get_user_trades_by_instrument_and_time")
-BEST_ASK_USD = 104_001.0
-"""The recorded book's best ask, once its change has deleted the first (what a buy of a few lots takes)."""
-TAKER_FEE = 0.0005
-"""Deribit's taker fee on the perpetual, a fraction of the notional, paid in BTC."""
 
 
 class TickingMarket:
@@ -69,56 +64,7 @@ class TickingMarket:
                 yield fixture("deribit", "ws_ticker_option")
 
 
-class FillingDeribit(LiveDeribit):
-    """Deribit's recorded answers, with every order filled at once at the best ask and its trade pushed."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.trades: list[dict[str, Any]] = []
-        self.closed = threading.Event()
-
-    def order(self, call: Call) -> Reply:
-        reply = super().order(call)
-        order = reply.payload["result"]["order"]
-        order.update(order_state="filled", filled_amount=order["amount"], average_price=BEST_ASK_USD)
-        timestamp_ms = time.time_ns() // 1_000_000 + 1  # never before the order was made
-        self.trades.append({
-            "trade_id": str(315_300_000 + len(self.trades)), "trade_seq": 219_600_000 + len(self.trades),
-            "timestamp": timestamp_ms, "state": "filled", "price": BEST_ASK_USD, "amount": order["amount"],
-            "direction": order["direction"], "order_id": order["order_id"], "label": order["label"],
-            "order_type": "limit", "liquidity": "T", "instrument_name": "BTC-PERPETUAL", "fee_currency": "BTC",
-            "fee": order["amount"] / BEST_ASK_USD * TAKER_FEE, "mark_price": BEST_ASK_USD,
-            "index_price": BEST_ASK_USD, "tick_direction": 1, "self_trade": False, "reduce_only": False,
-            "post_only": False, "api": True, "mmp": False, "matching_id": None, "profit_loss": 0.0,
-            "risk_reducing": False})
-        return reply
-
-    def trade_history(self, call: Call) -> Reply:
-        perpetual = call.params["instrument_name"] == "BTC-PERPETUAL"
-        return Reply({"jsonrpc": "2.0", "result": {"trades": self.trades if perpetual else [], "has_more": False},
-                      "usIn": 0, "usOut": 0, "usDiff": 0, "testnet": False})
-
-    def routes(self) -> dict[tuple[str, str], Any]:
-        return super().routes() | {("GET", DERIBIT_API + path): self.trade_history for path in TRADES_PATHS}
-
-    def private_websocket(self, message: Mapping[str, Any]) -> Iterator[Any]:
-        """Answer the account's private websocket; the ``user.trades`` subscription then brings every new trade
-        (checked every 10 ms) until ``closed`` is set."""
-        if message.get("method") != "private/subscribe":
-            yield from deribit_websocket(message)
-            return
-        channels = list(message["params"]["channels"])
-        yield {"jsonrpc": "2.0", "id": message.get("id"), "result": channels, "usIn": 0, "usOut": 0, "usDiff": 0,
-               "testnet": False}
-        pushed = 0
-        while not self.closed.wait(0.01):
-            if len(self.trades) > pushed:
-                yield {"jsonrpc": "2.0", "method": "subscription",
-                       "params": {"channel": channels[0], "data": self.trades[pushed:]}}
-                pushed = len(self.trades)
-
-
-def test_the_hedges_fill_reaches_the_book_from_the_accounts_fill_stream(tmp_path: Path) -> None:
+def test_the_hedges_fill_is_booked_once_with_the_account_streaming_its_fills(tmp_path: Path) -> None:
     deribit = FillingDeribit()
     document = live_document(tmp_path)
     document["execution"]["poll_interval_s"] = 60.0

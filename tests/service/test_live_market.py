@@ -12,8 +12,6 @@ fails, closes every venue it opened, once, and leaves no resource open.
 from __future__ import annotations
 
 import asyncio
-import copy
-import datetime as dt
 import gc
 import json
 import os
@@ -31,9 +29,10 @@ from typing import Any
 import ccxt
 import httpx
 import pytest
-from service.service_builders import TOKEN, serving_api, service_document, wait_for
-from venues.ccxt.recorded_exchange import Call, RecordedExchange, Reply, fixture, serving, static
-from venues.ccxt.recorded_venues import DERIBIT_API, DERIBIT_WS, deribit_websocket
+from service.live_deribit import CALL, PERPETUAL, LiveDeribit, live_document
+from service.service_builders import TOKEN, serving_api, wait_for
+from venues.ccxt.recorded_exchange import RecordedExchange, serving
+from venues.ccxt.recorded_venues import DERIBIT_WS, deribit_websocket
 from venues.ccxt.venue_builders import ENVIRONMENT
 
 from hedgekeeper.engine.persistence.store import Store
@@ -46,8 +45,6 @@ from hedgekeeper.service.runtime import Service
 from hedgekeeper.venues.ccxt.venue import CcxtVenue, create_ccxt_venue
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-PERPETUAL = "BTC-PERPETUAL.DERIBIT"
-CALL = "BTC-27JUN25-110000-C.DERIBIT"
 
 
 class ScriptedVenue:
@@ -247,81 +244,6 @@ def test_an_engine_that_does_not_drain_gets_each_streams_newest_book_every_trade
 
 
 # ----------------------------------------------------------------- the service on Deribit's recorded market
-
-
-class LiveDeribit:
-    """Deribit's recorded answers for an account that starts flat: orders are echoed back as IOC children.
-
-    An order is answered as the venue answers an immediate-or-cancel order that found
-    nothing at its price: cancelled, unfilled, with what was sent (label, amount, price).
-    """
-
-    def __init__(self) -> None:
-        self.orders: dict[str, dict[str, Any]] = {}
-
-    def order(self, call: Call) -> Reply:
-        recorded = copy.deepcopy(fixture("deribit", "buy"))
-        order = recorded["result"]["order"]
-        order.update(label=call.params["label"], amount=float(call.params["amount"]),
-                     price=float(call.params["price"]), direction=call.path.rsplit("/", 1)[1],
-                     time_in_force=call.params.get("time_in_force", "good_til_cancelled"),
-                     order_state="cancelled", order_id=str(31_523_568_200 + len(self.orders)))
-        self.orders[order["label"]] = order
-        return Reply(recorded)
-
-    def by_label(self, call: Call) -> Reply:
-        known = self.orders.get(call.params["label"])
-        answer = fixture("deribit", "get_order_state_by_label_none")
-        answer["result"] = [] if known is None else [known]
-        return Reply(answer)
-
-    def routes(self) -> dict[tuple[str, str], Any]:
-        none = {"jsonrpc": "2.0", "result": [], "usIn": 0, "usOut": 0, "usDiff": 0, "testnet": False}
-        return {
-            ("GET", DERIBIT_API + "public/get_currencies"): static("deribit", "get_currencies"),
-            ("GET", DERIBIT_API + "public/get_instruments"): static("deribit", "get_instruments"),
-            ("GET", DERIBIT_API + "private/buy"): self.order,
-            ("GET", DERIBIT_API + "private/sell"): self.order,
-            ("GET", DERIBIT_API + "private/get_order_state_by_label"): self.by_label,
-            ("GET", DERIBIT_API + "private/get_open_orders_by_instrument"):
-                static("deribit", "get_open_orders_by_instrument_none"),
-            **{("GET", DERIBIT_API + path): static("deribit", "get_user_trades_by_instrument_and_time_none")
-               for path in ("private/get_user_trades_by_instrument", "private/get_user_trades_by_instrument_and_time")},
-            ("GET", DERIBIT_API + "private/get_positions"): lambda call: Reply(none),
-            ("GET", DERIBIT_API + "private/get_account_summaries"): static("deribit", "get_account_summaries"),
-        }
-
-
-def live_document(folder: Path) -> dict[str, Any]:
-    """Return the example service made to hedge short Deribit calls with the perpetual, on Deribit's market.
-
-    The recorded market is from June 2025 and the call expired then: the book's copy of it
-    expires half a year after today's clock instead, so that it is alive when the engine runs.
-    """
-    document = service_document(folder, speed=1.0, width=0.5, slices=1)
-    del document["simulation"]
-    document["live"] = {"reconnect_s": 0.2, "streams": [
-        {"exchange": "deribit", "market_id": "BTC-PERPETUAL", "trades": True},
-        {"exchange": "deribit", "market_id": "BTC-27JUN25-110000-C", "book": False, "marks": True}]}
-    document["instruments"] = [
-        {"id": PERPETUAL, "venue": "deribit", "kind": "perpetual", "settlement": "inverse", "underlying": "BTC",
-         "settlement_currency": "BTC", "contract_size": "10", "tick_size": "0.5", "lot_size": "1", "min_size": "1"},
-        {"id": CALL, "venue": "deribit", "kind": "option", "settlement": "inverse", "underlying": "BTC",
-         "settlement_currency": "BTC", "contract_size": "1", "tick_size": "0.0001", "lot_size": "0.1",
-         "min_size": "0.1", "strike_usd": 110_000, "option_type": "call",
-         "expiry": dt.datetime.now(dt.UTC) + dt.timedelta(days=180)}]
-    document["positions"] = [{"instrument": CALL, "size_contracts": -25.0}]
-    document["balances"] = [{"venue": "deribit", "currency": "BTC", "amount": "5"},  # coin: 5 of delta
-                            {"venue": "deribit", "currency": "USDC", "amount": "1500000"}]
-    document["hedging"]["underlyings"]["BTC"] = {"spot_stream": PERPETUAL, "instruments": [{"instrument_id": PERPETUAL}]}
-    document["fees"]["venues"] = {"deribit": {"taker": 0.0005, "maker": 0.0}}
-    document["engine"]["max_event_delay_s"] = 1e9  # the recorded frames are from June 2025
-    document["api"]["enabled"] = False
-    document["exchange"] = {"kind": "ccxt", "ccxt": [{"venue": {
-        "exchange": "deribit", "sandbox": False, "market_ids": ["BTC-PERPETUAL"], "api_key_env": "HK_TEST_KEY",
-        "api_secret_env": "HK_TEST_SECRET", "request_timeout_s": 5.0, "max_retries": 1,
-        "backoff_initial_s": 0.05, "backoff_max_s": 0.1, "rate_limit": False}}]}
-    return document
 
 
 def dashboard_lists_the_streams(url: str) -> None:

@@ -20,14 +20,15 @@ For each hedge (an instrument and a signed number of contracts) the executor
 The venues are asked for the state of working orders and for fills at most every
 ``poll_interval_ns`` (a real venue answers each by a REST request under a rate limit;
 an in-process one costs nothing, so 0 asks on every poll); slices due go out on time
-either way, and what a skipped poll did not report, the next one does. With
-``fill_stream`` on, a venue that pushes our fills on a stream (``Capability.FILL_STREAM``)
-has them taken from it on every poll instead, and is asked by REST only while its
-stream is down, a poll interval after a fill its orders are known to have (from the
-order manager's answers) has not been pushed, and, as a safety net, every
-``fill_check_interval_ns`` (``execution/streamed_fills.py``); the other venues are
-asked as before. A hedge then stays working until every fill of its children is
-reported, since a venue may push a fill after answering the order.
+either way. The fills of our own children that the order manager already holds (it
+learns them with each answer about an order: placing, cancelling, reconciling) are
+reported on every poll without asking anyone, so a hedge is never done before its
+fills are reported; the askings catch the rest (fills of resting orders, a
+liquidation). With ``fill_stream`` on, a venue that pushes the account's fills on a
+stream (``Capability.FILL_STREAM``) has them taken from it on every poll instead, and
+is asked by REST only while its stream is down, just after it (re)opens, and, as a
+safety net, every ``fill_check_interval_ns`` (``execution/streamed_fills.py``); the
+other venues are asked as before.
 
 Each slice sends what brings the hedge's filled and working contracts up to the
 schedule, so a slice the book could not fill within the band is made up by the
@@ -156,11 +157,10 @@ class ExchangeExecutor:
             if due and due[-1][1]:
                 self._send(parent, due[-1][2], now_ns, passive=True)
         if self._streamed is not None:
-            awaited = {order.venue for parent in self._parents for order in self._children(parent)
-                       if not self._reported(order)}
-            fills = self._streamed.new(now_ns, self._arrival_mid, awaited)
+            fills = self._streamed.new(now_ns, self._arrival_mid)
         else:
             fills = self._fills.new(self._arrival_mid) if ask else []
+        fills += self._known_fills()
         self._parents = [parent for parent in self._parents if not self._done(parent)]
         return fills
 
@@ -181,14 +181,13 @@ class ExchangeExecutor:
     def _children(self, parent: _Parent) -> list[ManagedOrder]:
         return [self.orders.orders[child] for child in parent.children]
 
-    def _reported(self, order: ManagedOrder) -> bool:
-        """Return whether every fill the order manager knows of ``order`` has been reported."""
-        return all(self._fills.reported(order.venue, fill_id) for fill_id in order.fills)
+    def _known_fills(self) -> list[TakerFill]:
+        """Return the fills of the hedges' children the order manager holds and no asking has reported yet."""
+        return [fill for parent in self._parents for order in self._children(parent)
+                for fill in self._fills.report(order.venue, order.fills.values(), self._arrival_mid)]
 
     def _done(self, parent: _Parent) -> bool:
-        children = self._children(parent)
-        return not parent.schedule and all(order.status.is_terminal for order in children) and (
-            self._streamed is None or all(self._reported(order) for order in children))
+        return not parent.schedule and all(order.status.is_terminal for order in self._children(parent))
 
     def _cancel_resting(self, parent: _Parent) -> set[str]:
         """Cancel the parent's resting passive children; return their ids (their rest no longer counts)."""

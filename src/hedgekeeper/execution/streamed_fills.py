@@ -7,9 +7,6 @@ where a venue has one, and asking ``Venue.fills`` by REST:
 
 * on the first call, of every venue (what happened before the streams opened);
 * every ``poll_interval_ns`` for a venue without a stream, or whose stream is down;
-* ``poll_interval_ns`` after the caller began awaiting fills of a venue (fills its
-  orders are known to have, not reported yet), and every ``poll_interval_ns`` while
-  it awaits them: a stream that fell silent costs a hedge one interval, no more;
 * ``poll_interval_ns`` after a stream (re)opens, once: the fills made between its
   failure and its subscription taking effect;
 * every ``check_interval_ns`` for a venue whose stream is up: a safety net.
@@ -24,7 +21,6 @@ ns of the ``now_ns`` given to ``new``.
 from __future__ import annotations
 
 import math
-from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from hedgekeeper.execution.fill_streams import FillStreams
@@ -53,18 +49,15 @@ class StreamedFills:
     _asked_ns: dict[str, float] = field(default_factory=dict, init=False)
     _opened_ns: dict[str, float] = field(default_factory=dict, init=False)  # when each stream's opening was seen
     _openings: dict[str, int] = field(default_factory=dict, init=False)
-    _awaited_ns: dict[str, int] = field(default_factory=dict, init=False)  # since when each venue's fills are awaited
 
-    def new(self, now_ns: int, arrival_mid: ArrivalMid, awaited: Collection[str] = ()) -> list[TakerFill]:
+    def new(self, now_ns: int, arrival_mid: ArrivalMid) -> list[TakerFill]:
         """Return the fills not reported yet: those streamed since the last call, then those REST brings.
 
         Parameters
         ----------
         now_ns : the time, ns (of the clock the intervals count in)
         arrival_mid : the arrival mid of each client order id (see ``VenueFills``)
-        awaited : the venues whose orders have fills not reported yet
         """
-        self._awaited_ns = {name: self._awaited_ns.get(name, now_ns) for name in awaited}
         if not self._asked_ns:
             self.streams.start()
             for name in self.fills.orders.venues:
@@ -89,8 +82,6 @@ class StreamedFills:
         """Return when ``name`` is next to be asked by REST."""
         asked = self._asked_ns[name]
         due = asked + (self.check_interval_ns if self.streams.up(name) else self.poll_interval_ns)
-        if name in self._awaited_ns:
-            due = min(due, max(asked, self._awaited_ns[name]) + self.poll_interval_ns)
         settled = self._opened_ns[name] + self.poll_interval_ns  # the fills made before the stream took effect
         return min(due, settled) if asked < settled else due
 

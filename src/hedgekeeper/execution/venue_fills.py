@@ -53,10 +53,6 @@ class VenueFills:
                 fresh.append(self._taker_fill(venue, fill, arrival_mid(fill.client_order_id)))
         return fresh
 
-    def reported(self, venue: str, fill_id: str) -> bool:
-        """Return whether ``venue``'s fill ``fill_id`` has been reported."""
-        return (venue, fill_id) in self._seen
-
     def _taker_fill(self, venue: str, fill: Fill, mid_usd: float | None) -> TakerFill:
         instrument = self.registry.get(fill.instrument_id)
         price = float(fill.price.value)

@@ -100,9 +100,11 @@ class ServiceExecution(StrictModel):
     poll_interval_s : engine seconds between two askings of the venues for order states and
         fills while a hedge works (a real venue answers by rate-limited REST requests);
         default 0 for the built-in simulated exchange (every event), 0.5 for real exchanges
-    fill_stream : take the fills from the venues' fill streams (private websockets) as they
-        are pushed, asking for them by REST only while a stream is down and every
-        ``fill_check_s`` as a safety net; default on with real exchanges, off with the
+    fill_stream : take the account's fills from the venues' fill streams (private websockets)
+        as they are pushed (fills of resting orders, a liquidation), asking for them by REST
+        only while a stream is down, just after it opens and every ``fill_check_s`` as a
+        safety net (the fills of our orders come with the orders' answers either way);
+        default on with real exchanges, off with the
         built-in simulated exchange (whose own stream works too, but costs nothing to poll);
         a venue without a fill stream is asked by REST every ``poll_interval_s`` either way
     fill_check_s : with ``fill_stream``, engine seconds between two REST askings for the fills
