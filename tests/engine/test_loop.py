@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 from dataclasses import astuple
+from decimal import Decimal
 
 import numpy as np
 import pytest
-from engine.engine_builders import CALL, PERP_ID, T0_NS, book_state, engine, gbm_spots, ticks
+from engine.engine_builders import CALL, FEES, PERP, PERP_ID, T0_NS, book_state, engine, gbm_spots, ticks
 
+from hedgekeeper.engine.hedging import HedgeInstrument, PlannerHedger
+from hedgekeeper.engine.loop import Engine
+from hedgekeeper.execution.exchange_executor import ExchangeExecutor
+from hedgekeeper.execution.order_manager import OrderManager
+from hedgekeeper.execution.simulated_taker import SimulatedTaker
 from hedgekeeper.market.events import Funding, TopOfBook
 from hedgekeeper.policy.hard_limits import HardLimits
 from hedgekeeper.policy.risk_profile import load_risk_profile
 from hedgekeeper.policy.triggers import ThresholdPolicy
 from hedgekeeper.portfolio.positions import Position
+from hedgekeeper.venues.orders import OrderRequest, OrderType, Side
+from hedgekeeper.venues.simulated.config import SimulatedExchangeConfig
+from hedgekeeper.venues.simulated.exchange import ExchangeCore
+from hedgekeeper.venues.simulated.venue import SimulatedExchange
 
 PROFILE = load_risk_profile({"BTC": {"delta_coin": {"target": 0.0, "width": 0.5}}})
 
@@ -92,3 +103,42 @@ def test_crash_with_hard_limits_never_reaches_the_liquidation_buffer() -> None:
     # The buffer is 10%: never reached by more than one minute's move (0.025%).
     assert distance.min() >= 0.10 - 0.001
     assert state.position(PERP_ID) < 20.0
+
+
+def _exchange_engine(idle_fill_poll_ns: int) -> tuple[Engine, ExchangeCore]:
+    """An engine on a simulated exchange whose account, 1,000 USDT, bought 1 BTC of the perpetual before it started."""
+    wide = load_risk_profile({"BTC": {"delta_coin": {"target": 0.0, "width": 10.0}}})
+    run = engine(book_state([], usdt="1000"), ThresholdPolicy(profile=wide, hedge_to="edge"),
+                 idle_fill_poll_ns=idle_fill_poll_ns)
+    core = ExchangeCore(SimulatedExchangeConfig(name="binance", balances={"USDT": Decimal(1_000)}), [PERP], FEES,
+                        run.clock)
+    core.on_market_event(TopOfBook(T0_NS, PERP_ID, 99_999.5, 5.0, 100_000.5, 5.0))
+    request = OrderRequest(client_order_id="before", instrument_id=PERP_ID, side=Side.BUY,
+                           quantity=PERP.make_qty(1, round_down=True), order_type=OrderType.MARKET)
+    core.submit(request)  # 1 BTC at 100,000.5: equity about 950 USDT against a maintenance margin of about 500
+    orders = OrderManager({"binance": SimulatedExchange(core)}, run.clock)
+    run.hedger = PlannerHedger(instruments={"BTC": [HedgeInstrument(instrument_id=PERP_ID)]}, taker=SimulatedTaker(FEES),
+                               executor=ExchangeExecutor(orders, run.book.registry, run.order_books))
+    run.listeners = [core.on_market_event]
+    return run, core
+
+
+@pytest.mark.parametrize("idle_fill_poll_s", [0, 10])
+def test_a_liquidation_between_rebalances_is_booked_within_the_idle_poll_interval(idle_fill_poll_s: int) -> None:
+    run, core = _exchange_engine(idle_fill_poll_s * 10**9)
+    spots = [100_000.0, 99_800.0, 99_600.0, 99_400.0, 99_300.0, 99_300.0, 99_300.0]
+    events = [TopOfBook(T0_NS + (i + 1) * 4 * 10**9, PERP_ID, s - 0.5, 5.0, s + 0.5, 5.0) for i, s in enumerate(spots)]
+    run.process(events[0])
+    assert run.book.position(PERP_ID) == 1.0  # the account's fill, booked at the first asking
+    booked_at = None
+    for event in events[1:]:
+        run.process(event)
+        if booked_at is None and run.book.position(PERP_ID) == 0.0:
+            booked_at = event.ts_ns
+    bought, liquidation = asyncio.run(SimulatedExchange(core).fills(0))
+    assert liquidation.raw.get("liquidation") and core.positions() == []
+    assert not run.recorder.decisions  # the venue closed the position; no rebalance was asked
+    assert booked_at is not None and 0 <= booked_at - liquidation.ts_ns <= idle_fill_poll_s * 10**9
+    assert [(f.size_contracts, f.price_usd) for f in run.recorder.fills] == [
+        (1.0, float(bought.price.value)), (-1.0, float(liquidation.price.value))]
+    run.hedger.close()

@@ -82,6 +82,7 @@ class EngineConfig(StrictModel):
     liquidation_max_age_s: float = pydantic.Field(3600.0, gt=0)
     max_event_delay_s: float = pydantic.Field(5.0, gt=0)
     max_oracle_age_s: float = pydantic.Field(3600.0, gt=0)
+    idle_fill_poll_s: float = pydantic.Field(10.0, ge=0)
 
     def settings(self) -> EngineSettings:
         """Return the loop's settings in nanoseconds."""
@@ -89,6 +90,7 @@ class EngineConfig(StrictModel):
             sample_interval_ns=int(self.sample_interval_s * NS_PER_SECOND),
             ladder_max_age_ns=int(self.ladder_max_age_s * NS_PER_SECOND),
             liquidation_max_age_ns=int(self.liquidation_max_age_s * NS_PER_SECOND),
+            idle_fill_poll_ns=int(self.idle_fill_poll_s * NS_PER_SECOND),
         )
 
 

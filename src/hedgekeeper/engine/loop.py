@@ -23,7 +23,8 @@ Listeners see every valid event first (a simulated exchange keeps its book from
 them). A rebalance whose orders work over time (slices, latency) leaves its
 underlying "hedging": its fills are collected after each event (``Hedger.poll``)
 and booked as they arrive, and the policy is not asked again for that underlying
-until the execution ends.
+until the execution ends. Between rebalances the hedger is still asked, at most every
+``idle_fill_poll_ns``: a venue may change the account on its own (a liquidation).
 
 After a silent verdict the engine asks the policy where it would stay silent
 (``policy/quiet.py``) and keeps a ``QuietWindow``: the spot interval, deadline and
@@ -124,6 +125,10 @@ class EngineSettings:
     liquidation_search : the largest move searched for liquidation, fraction of spot
     quiet_windows : skip the policy on ticks inside its quiet region (``policy/quiet.py``);
         the decisions are the same either way, only slower without
+    idle_fill_poll_ns : between rebalances, the hedger is asked for fills at most this
+        often (on every event while a rebalance is executed): what a venue did to the
+        account on its own, a liquidation, is booked within this time, not at the next
+        rebalance; 0 asks on every event
     """
 
     sample_interval_ns: int = 60_000_000_000
@@ -133,6 +138,7 @@ class EngineSettings:
     liquidation_max_age_ns: int = 3_600_000_000_000
     liquidation_search: float = 0.5
     quiet_windows: bool = True
+    idle_fill_poll_ns: int = 10_000_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,6 +226,7 @@ class Engine:
         self._by_oracle = {f.oracle_stream: self._states[f.underlying] for f in self.feeds if f.oracle_stream}
         self._advance: Callable[[int], None] | None = getattr(self.clock, "advance_to", None)
         self._hedging = False
+        self._idle_poll_due_ns = -1  # the first event asks
         self._handlers: dict[type, Callable[[Any, int], None]] = {
             TopOfBook: self._on_book, BookUpdate: self._on_book, Trade: self._on_trade,
             OptionQuote: self._on_option_quote, Funding: self._on_funding, OracleUpdate: self._on_oracle,
@@ -247,7 +254,7 @@ class Engine:
         for listener in self.listeners:
             listener(event)
         self._handlers[type(event)](event, now_ns)
-        if self._hedging:
+        if self._hedging or now_ns >= self._idle_poll_due_ns:
             self._collect_fills(now_ns)
 
     def invalidate(self) -> None:
@@ -270,7 +277,8 @@ class Engine:
         return tuple(u for u, state in self._states.items() if state.hedging)
 
     def _collect_fills(self, now_ns: int) -> None:
-        """Book the fills of rebalances still being executed; free the underlyings whose rebalance ended."""
+        """Book the fills the hedger reports (a rebalance's, a liquidation's); free the underlyings done rebalancing."""
+        self._idle_poll_due_ns = now_ns + self.settings.idle_fill_poll_ns
         fills = self.hedger.poll(self.book, now_ns)
         if fills:
             self.recorder.fills.extend(fills)
