@@ -172,10 +172,14 @@ class ExchangeExecutor:
         """Return whether a hedge of ``underlying`` has slices to send or children working."""
         return any(parent.instrument.underlying == underlying for parent in self._parents)
 
-    def close(self) -> None:
-        """Stop the fill streams and close the executor's event loop (its venues are the caller's to close)."""
+    def stop_streams(self) -> None:
+        """Stop the fill streams: call before closing the venues, whose close would otherwise break them."""
         if self._streamed is not None:
             self._streamed.close()
+
+    def close(self) -> None:
+        """Stop the fill streams and close the executor's event loop (its venues are the caller's to close)."""
+        self.stop_streams()
         self._loop.close()
 
     def _children(self, parent: _Parent) -> list[ManagedOrder]:

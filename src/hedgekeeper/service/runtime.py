@@ -406,6 +406,8 @@ class Service:
         machinery = getattr(self, "machinery", None)
         executor = None if machinery is None else machinery.executor
         run: Callable[[Any], Any] = asyncio.run if executor is None else executor.run
+        if executor is not None:
+            executor.stop_streams()  # before the venues' close breaks them (a "stream down" warning)
         for name, venue in venues.items():
             try:
                 run(venue.close())

@@ -100,6 +100,7 @@ def build_machinery(spec: ServiceSpec, *, clock: Clock, book: BookState, profile
         order's fills are never dated before it
     """
     file = spec.file
+    policy = ControlledPolicy(build_policy(spec.policy, profile))  # may fail (a model file): before any event loop
     order_books: dict[str, OrderBook] = {}
     streams = hedge_streams(spec)
     instrument_books = {instrument_id: stream for stream, instrument_id in streams.items()}
@@ -137,7 +138,6 @@ def build_machinery(spec: ServiceSpec, *, clock: Clock, book: BookState, profile
             return fee
         return fee + (order_book.best_ask_usd - order_book.best_bid_usd) / (2.0 * order_book.mid_usd)
 
-    policy = ControlledPolicy(build_policy(spec.policy, profile))
     engine_config = file.engine
     engine = Engine(
         clock=clock, book=book, feeds=spec.feeds(), policy=policy, hedger=hedger,
