@@ -87,6 +87,7 @@ class GateModel:
         from lightgbm import LGBMClassifier
         from sklearn.calibration import CalibratedClassifierCV
         from sklearn.frozen import FrozenEstimator
+        from sklearn.model_selection import KFold
 
         features = np.asarray(X, dtype=np.float64)
         labels = np.asarray(y, dtype=np.int64)
@@ -103,8 +104,10 @@ class GateModel:
             random_state=self.random_state, n_jobs=1, deterministic=True, force_row_wise=True, verbose=-1,
             importance_type="gain",
         ).fit(features[:split], labels[:split])
+        # The booster is frozen, so the folds only split its predictions, never refit it: plain
+        # folds, whose count no small class can fall short of (stratified ones warn).
         self.calibrated_ = CalibratedClassifierCV(FrozenEstimator(self.classifier_), method=self.calibration,
-                                                  ensemble=False)
+                                                  ensemble=False, cv=KFold(n_splits=2))
         self.calibrated_.fit(features[split:], labels[split:])
         gains = np.asarray(self.classifier_.feature_importances_, dtype=np.float64)
         self.feature_importances_ = gains / gains.sum() if gains.sum() > 0 else gains
