@@ -26,7 +26,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import pydantic
 
@@ -44,6 +44,23 @@ from hedgekeeper.portfolio.config import Book, parse_book
 
 NS_PER_SECOND = 1_000_000_000
 _BOOK_KEYS = ("as_of", "instruments", "positions", "balances", "market", "margin", "profile")
+
+
+class _MarketTables(Protocol):
+    """What the book is checked against: the tables of a backtest or service file that name the market."""
+
+    @property
+    def simulation(self) -> SimulationConfig | None:
+        """Return the simulated market (None for a replayed or live one)."""
+        ...
+
+    @property
+    def hedging(self) -> HedgingConfig:
+        """Return the hedged underlyings and their instruments."""
+        ...
+
+
+FileT = TypeVar("FileT", bound=_MarketTables)
 
 
 class HedgeInstrumentEntry(StrictModel):
@@ -272,6 +289,30 @@ def _merged(base: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, 
     return merged
 
 
+def parse_book_and_tables(document: Mapping[str, Any], tables: type[FileT], *, source: str = "") -> tuple[Book, FileT]:
+    """Return a document's book and its other tables validated as ``tables``, the two checked against each other.
+
+    The simulated market must start when the book is valued, and every hedge instrument
+    must be listed in the book. Shared by backtest and service files.
+
+    Raises
+    ------
+    ConfigError
+        Naming the field that is wrong, in any table.
+    """
+    book = parse_book({k: v for k, v in document.items() if k in _BOOK_KEYS}, source=source)
+    file = validate(tables, {k: v for k, v in document.items() if k not in _BOOK_KEYS}, source=source)
+    if file.simulation is not None and file.simulation.start_ts_ns != book.market.as_of_ns:
+        raise ConfigError(f"{source}: simulation.start_ts_ns {file.simulation.start_ts_ns} differs from as_of "
+                          f"{book.market.as_of_ns}: the book must be valued when the market starts")
+    for name, underlying in file.hedging.underlyings.items():
+        for i, entry in enumerate(underlying.instruments):
+            if entry.instrument_id not in book.registry:
+                raise ConfigError(f"{source}: hedging.underlyings.{name}.instruments[{i}].instrument_id: "
+                                  f"unknown instrument {entry.instrument_id!r}")
+    return book, file
+
+
 def parse_backtest(document: Mapping[str, Any], *, source: str = "") -> Backtest:
     """Return the backtest of a parsed TOML document; ``source`` names the file in errors.
 
@@ -280,19 +321,7 @@ def parse_backtest(document: Mapping[str, Any], *, source: str = "") -> Backtest
     ConfigError
         Naming the field that is wrong, in any table.
     """
-    book = parse_book({k: v for k, v in document.items() if k in _BOOK_KEYS}, source=source)
-    rest = {k: v for k, v in document.items() if k not in _BOOK_KEYS}
-    file = validate(BacktestFile, rest, source=source)
-    if file.simulation is not None and file.simulation.start_ts_ns != book.market.as_of_ns:
-        raise ConfigError(
-            f"{source}: simulation.start_ts_ns {file.simulation.start_ts_ns} differs from as_of "
-            f"{book.market.as_of_ns}: the book must be valued when the market starts"
-        )
-    for name, hedging in file.hedging.underlyings.items():
-        for i, entry in enumerate(hedging.instruments):
-            if entry.instrument_id not in book.registry:
-                raise ConfigError(f"{source}: hedging.underlyings.{name}.instruments[{i}].instrument_id: "
-                                  f"unknown instrument {entry.instrument_id!r}")
+    book, file = parse_book_and_tables(document, BacktestFile, source=source)
     base_profile = book.profile or {}
     run = file.backtest
     profile = load_risk_profile(base_profile)

@@ -29,8 +29,8 @@ from typing import Any, Literal
 
 import pydantic
 
-from hedgekeeper.backtest.config import EngineConfig, HedgingConfig, ReplayConfig
-from hedgekeeper.config import StrictModel, load_toml, validate
+from hedgekeeper.backtest.config import EngineConfig, HedgingConfig, ReplayConfig, parse_book_and_tables
+from hedgekeeper.config import StrictModel, load_toml
 from hedgekeeper.engine.loop import UnderlyingFeed
 from hedgekeeper.errors import ConfigError
 from hedgekeeper.execution.fees import FeeSchedule
@@ -38,10 +38,8 @@ from hedgekeeper.execution.safety import SafetyLimits
 from hedgekeeper.market.simulators.config import SimulationConfig
 from hedgekeeper.policy.config import PolicyConfig, load_policy_config
 from hedgekeeper.policy.risk_profile import RiskProfile, load_risk_profile
-from hedgekeeper.portfolio.config import Book, parse_book
+from hedgekeeper.portfolio.config import Book
 from hedgekeeper.venues.ccxt.config import CcxtVenueConfig, ExchangeId
-
-_BOOK_KEYS = ("as_of", "instruments", "positions", "balances", "market", "margin", "profile")
 
 
 class ServiceSettings(StrictModel):
@@ -335,16 +333,7 @@ def parse_service(document: Mapping[str, Any], *, source: str = "") -> ServiceSp
     ConfigError
         Naming the field that is wrong, in any table.
     """
-    book = parse_book({k: v for k, v in document.items() if k in _BOOK_KEYS}, source=source)
-    file = validate(ServiceFile, {k: v for k, v in document.items() if k not in _BOOK_KEYS}, source=source)
-    if file.simulation is not None and file.simulation.start_ts_ns != book.market.as_of_ns:
-        raise ConfigError(f"{source}: simulation.start_ts_ns {file.simulation.start_ts_ns} differs from as_of "
-                          f"{book.market.as_of_ns}: the book must be valued when the market starts")
-    for name, hedging in file.hedging.underlyings.items():
-        for i, entry in enumerate(hedging.instruments):
-            if entry.instrument_id not in book.registry:
-                raise ConfigError(f"{source}: hedging.underlyings.{name}.instruments[{i}].instrument_id: "
-                                  f"unknown instrument {entry.instrument_id!r}")
+    book, file = parse_book_and_tables(document, ServiceFile, source=source)
     chain = file.chain
     if chain.enabled:
         hedged = list(file.hedging.underlyings)
