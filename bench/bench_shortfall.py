@@ -35,9 +35,10 @@ second book must be for routing to meet its target; it is not recorded data.
 Shortfall of one hedge: the sum over its fills of ``side * (price - m_v) * coin +
 fees (+ gas)``, with ``m_v`` the mid of the fill's venue when the hedge was
 decided, over the hedge's value at the USD-M mid, in basis points; the table
-shows the mean over hedges with its standard error. Targets: slicing at least 40%
-below one market order for the large hedges; the router at least 15% below the
-best single venue.
+shows the mean over hedges with its standard error, and each ratio its standard
+error with the hedges paired (the same times in every run). Targets: slicing at
+least 40% below one market order for the large hedges; the router at least 15%
+below the best single venue.
 
     python bench/bench_shortfall.py [--spacing-s 20] [--depth-scales 1.5 2]
 """
@@ -305,6 +306,7 @@ class Summary:
     before_fees_bps: float
     filled: float
     coinm_depth_ratio: float  # the COIN-M book's depth on the side taken over USD-M's, mean over hedges
+    values_bps: tuple[float, ...]  # each hedge's shortfall, all costs, in hedge order
 
     @classmethod
     def of(cls, hedges: Sequence[Hedge]) -> Summary:
@@ -313,7 +315,17 @@ class Summary:
         before_fees = statistics.fmean(h.shortfall_bps(with_fees=False) for h in hedges)
         filled = sum(h.filled_coin() for h in hedges) / sum(h.size_coin for h in hedges)
         ratio = statistics.fmean(h.depth_coin[COINM.venue] / h.depth_coin[USDM.venue] for h in hedges)
-        return cls(statistics.fmean(values), error, before_fees, filled, ratio)
+        return cls(statistics.fmean(values), error, before_fees, filled, ratio, tuple(values))
+
+    def ratio_to(self, peer: Summary) -> tuple[float, float]:
+        """Return this mean over ``peer``'s and its standard error, the hedges paired (the same times).
+
+        The delta method on the ratio of two means: the error of ``mean(a - r b) / mean(b)``.
+        """
+        ratio = self.mean_bps / peer.mean_bps
+        residuals = [a - ratio * b for a, b in zip(self.values_bps, peer.values_bps, strict=True)]
+        error = statistics.stdev(residuals) / math.sqrt(len(residuals)) / peer.mean_bps
+        return ratio, error
 
 
 def measure(events: Sequence[MarketEvent], strategies: Mapping[str, Strategy], spacing_ns: int
@@ -378,17 +390,18 @@ def _print_table(results: dict[tuple[str, float], Summary], names: Sequence[str]
             for r in (results[name, f] for f in FRACTIONS)
         )
         print(f"{name:<26}{cells}")
-    print("\nratios, all costs [before exchange fees and gas] (targets: slicing <= 0.60 of one market order "
-          "for the large hedges; router <= 0.85 of the best single venue)")
+    print("\nratios, all costs +- standard error (hedges paired) [before exchange fees and gas] (targets: "
+          "slicing <= 0.60 of one market order for the large hedges; router <= 0.85 of the best single venue)")
     comparisons = [(f"{name} / market", name, (MARKET,)) for name in names
                    if name.startswith((TWAP, AC))] + [("router / best single venue", ROUTER, SINGLE_VENUES)]
     for fraction in FRACTIONS:
         print(f"  {fraction:.0%} of depth")
         for label, name, peers in comparisons:
-            ratio = results[name, fraction].mean_bps / min(results[p, fraction].mean_bps for p in peers)
+            best = min((results[p, fraction] for p in peers), key=lambda summary: summary.mean_bps)
+            ratio, error = results[name, fraction].ratio_to(best)
             before = results[name, fraction].before_fees_bps / min(results[p, fraction].before_fees_bps
                                                                     for p in peers)
-            print(f"    {label:<40} {ratio:.2f} [{before:.2f}]")
+            print(f"    {label:<40} {ratio:.2f} +- {error:.2f} [{before:.2f}]")
 
 
 
@@ -396,15 +409,15 @@ def _print_what_if(recorded: dict[tuple[str, float], Summary],
                    what_if: dict[float, dict[tuple[str, float], Summary]]) -> None:
     print("\nwhat if the second exchange were deeper (the COIN-M book's sizes scaled; not recorded data): "
           "router / best single venue, all costs [before exchange fees and gas]")
-    print(f"{'COIN-M book':<14}{'its depth / USD-M':>18}" + "".join(f"{f'{f:.0%} of depth':>16}" for f in FRACTIONS))
+    print(f"{'COIN-M book':<14}{'its depth / USD-M':>18}" + "".join(f"{f'{f:.0%} of depth':>22}" for f in FRACTIONS))
     for factor, results in what_if.items():
         cells = ""
         for fraction in FRACTIONS:
             peers = [results.get((name, fraction), recorded[name, fraction]) for name in SINGLE_VENUES]
             router_cost = results[ROUTER, fraction]
-            ratio = router_cost.mean_bps / min(p.mean_bps for p in peers)
+            ratio, error = router_cost.ratio_to(min(peers, key=lambda summary: summary.mean_bps))
             before = router_cost.before_fees_bps / min(p.before_fees_bps for p in peers)
-            cells += f"{f'{ratio:.2f} [{before:.2f}]':>16}"
+            cells += f"{f'{ratio:.2f} +- {error:.2f} [{before:.2f}]':>22}"
         depth_ratio = results[COINM_MARKET, FRACTIONS[-1]].coinm_depth_ratio
         print(f"{f'x{factor:g}':<14}{depth_ratio:>18.2f}{cells}")
 
