@@ -130,3 +130,27 @@ def test_a_venue_refusal_is_final_and_recorded() -> None:
     order = asyncio.run(manager(network, clock).submit("binance", bad_lot))
     assert order.status is OrderStatus.REJECTED and network.place_calls == 1
     assert "lot" in order.reason
+
+
+def test_the_venue_is_asked_for_fills_only_when_its_answer_shows_fills_we_lack() -> None:
+    clock = SimulatedClock(start_ns=1)
+    core = exchange(clock)
+    venue = SimulatedExchange(core)
+    asked: list[str] = []
+    fills_of = venue.fills
+
+    async def counted_fills(since_ns: int = 0):  # noqa: ANN202 - the venue's fills
+        asked.append("fills")
+        return await fills_of(since_ns)
+
+    venue.fills = counted_fills  # the real venue's answers, its askings counted
+    orders = manager(venue, clock)
+    missed = asyncio.run(orders.submit("binance", request("hk-1", "1", 99_000.0, TimeInForce.IOC)))
+    resting = asyncio.run(orders.submit("binance", request("hk-2", "1", 99_999.0)))
+    asyncio.run(orders.reconcile())  # the resting order, unchanged
+    assert (missed.status, resting.status, asked) == (OrderStatus.EXPIRED, OrderStatus.ACKNOWLEDGED, [])
+    core.on_market_event(Trade(2, PERP.instrument_id, 99_999.0, 3.0, -1))  # a seller reaches our bid
+    asyncio.run(orders.reconcile())
+    assert asked == ["fills"] and resting.filled_quantity == Decimal("1.000")
+    taken = asyncio.run(orders.submit("binance", request("hk-3", "1", 100_000.5, TimeInForce.IOC)))
+    assert asked == ["fills", "fills"] and taken.filled_quantity == Decimal("1.000")

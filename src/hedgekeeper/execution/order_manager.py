@@ -12,8 +12,11 @@
   fate is still unknown after the last attempt stays ``new`` and is settled by the
   next ``reconcile``;
 - fills are applied by trade id, so a fill reported twice counts once;
-- ``reconcile`` asks each venue for its view of every working order and its fills
-  (after a disconnect, at start-up) and brings ours to it, recording each change.
+- ``reconcile`` asks each venue for its view of every working order (after a
+  disconnect, at start-up) and brings ours to it, recording each change;
+- a venue is asked for an order's fills only when its answer (to a placement, a
+  cancel, a reconciliation) shows more filled than we know: an order that found
+  nothing costs no fills request.
 
 Client order ids are ``{prefix}-{n}``: unique within a manager; give each process a
 distinct prefix (a start time) so that ids never repeat across restarts.
@@ -23,7 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from hedgekeeper.errors import HedgekeeperError, OrderNotFound, VenueRejected, VenueUnavailable
@@ -155,8 +158,7 @@ class OrderManager:
         for managed in self.working():
             venue = self.venues[managed.venue]
             view = await venue.order(managed.request.instrument_id, managed.client_order_id)
-            fills = await venue.fills(since_ns=managed.created_ns)
-            made += managed.reconcile(view, fills, self.clock.now_ns())
+            made += managed.reconcile(view, await self._fills_implied(managed, view), self.clock.now_ns())
         return made
 
     async def _look_up(self, venue: Venue, request: OrderRequest) -> VenueOrder | None:
@@ -169,8 +171,17 @@ class OrderManager:
 
     async def _absorb(self, managed: ManagedOrder, view: VenueOrder | None) -> None:
         # Bring the order to the venue's answer, with the fills that answer implies.
-        fills = await self.venues[managed.venue].fills(since_ns=managed.created_ns)
-        managed.reconcile(view, fills, self.clock.now_ns())
+        managed.reconcile(view, await self._fills_implied(managed, view), self.clock.now_ns())
+
+    async def _fills_implied(self, managed: ManagedOrder, view: VenueOrder | None) -> Sequence[Fill]:
+        """Return the venue's fills since ``managed`` was sent, asked only if ``view`` shows fills we lack.
+
+        An answer that fills nothing more than we know (an immediate-or-cancel order that
+        found nothing, an acknowledgement, a resting order unchanged) costs no request.
+        """
+        if view is not None and view.filled_quantity == managed.filled_quantity:
+            return ()
+        return await self.venues[managed.venue].fills(since_ns=managed.created_ns)
 
     def _reject(self, managed: ManagedOrder, reason: str) -> ManagedOrder:
         managed.reason = reason
