@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from execution.execution_builders import PERP
+from execution.execution_builders import PERP, count_fill_askings
 
 from hedgekeeper.engine.clock import SimulatedClock
 from hedgekeeper.execution.exchange_executor import ExchangeExecutor
@@ -101,15 +100,7 @@ def test_with_latency_the_fills_arrive_on_a_later_poll() -> None:
 
 def test_the_venue_is_asked_at_most_once_per_poll_interval_and_every_fill_still_comes_once() -> None:
     market = Market(latency_ns=5, pacing=TwapPacing(slices=3, interval_ns=20), poll_interval_ns=50)
-    venue = market.executor.orders.venues["binance"]
-    asked: list[int] = []
-    fills_of = venue.fills
-
-    async def counted_fills(since_ns: int = 0) -> Any:
-        asked.append(market.clock.now_ns())
-        return await fills_of(since_ns)
-
-    venue.fills = counted_fills  # the real venue's answers, its askings counted
+    asked = count_fill_askings(market.executor.orders.venues["binance"], market.clock)
     reported = market.executor.execute(PERP, 1.5, market.book, now_ns=1)
     for now in range(2, 200):
         market.clock.advance_to(now)
@@ -121,21 +112,13 @@ def test_the_venue_is_asked_at_most_once_per_poll_interval_and_every_fill_still_
     polls = sorted(set(asked) - set(sent[1:]))  # a placement asks for its own fills (order manager)
     assert polls[0] == 1 and all(later - earlier >= 50 for earlier, later in zip(polls, polls[1:]))
     assert sum(f.record.size_contracts for f in reported) == pytest.approx(1.5)
-    assert len(reported) == len(asyncio.run(fills_of(0)))  # each venue fill reported once
+    assert len(reported) == len(market.core.fills())  # each venue fill reported once
     assert not market.executor.working("BTC")
 
 
 def test_a_fill_made_between_two_askings_is_reported_at_once_from_the_orders_answer() -> None:
     market = Market(poll_interval_ns=50)
-    asked: list[int] = []
-    venue = market.executor.orders.venues["binance"]
-    fills_of = venue.fills
-
-    async def counted_fills(since_ns: int = 0) -> Any:
-        asked.append(market.clock.now_ns())
-        return await fills_of(since_ns)
-
-    venue.fills = counted_fills  # the real venue's answers, its askings counted
+    asked = count_fill_askings(market.executor.orders.venues["binance"], market.clock)
     assert market.executor.poll(1) == [] and asked == [1]
     market.clock.advance_to(10)
     fills = market.executor.execute(PERP, 1.0, market.book, now_ns=10)  # 40 ns before the next asking

@@ -158,7 +158,7 @@ class OrderManager:
         for managed in self.working():
             venue = self.venues[managed.venue]
             view = await venue.order(managed.request.instrument_id, managed.client_order_id)
-            made += managed.reconcile(view, await self._fills_implied(managed, view), self.clock.now_ns())
+            made += await self._absorb(managed, view)
         return made
 
     async def _look_up(self, venue: Venue, request: OrderRequest) -> VenueOrder | None:
@@ -169,9 +169,9 @@ class OrderManager:
             logger.warning("looking up %s failed: %s", request.client_order_id, failure)
             return None
 
-    async def _absorb(self, managed: ManagedOrder, view: VenueOrder | None) -> None:
-        # Bring the order to the venue's answer, with the fills that answer implies.
-        managed.reconcile(view, await self._fills_implied(managed, view), self.clock.now_ns())
+    async def _absorb(self, managed: ManagedOrder, view: VenueOrder | None) -> list[Transition]:
+        # Bring the order to the venue's answer, with the fills that answer implies; return the transitions.
+        return managed.reconcile(view, await self._fills_implied(managed, view), self.clock.now_ns())
 
     async def _fills_implied(self, managed: ManagedOrder, view: VenueOrder | None) -> Sequence[Fill]:
         """Return the venue's fills since ``managed`` was sent, asked only if ``view`` shows fills we lack.
