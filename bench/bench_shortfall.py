@@ -317,15 +317,18 @@ class Summary:
         ratio = statistics.fmean(h.depth_coin[COINM.venue] / h.depth_coin[USDM.venue] for h in hedges)
         return cls(statistics.fmean(values), error, before_fees, filled, ratio, tuple(values))
 
-    def ratio_to(self, peer: Summary) -> tuple[float, float]:
-        """Return this mean over ``peer``'s and its standard error, the hedges paired (the same times).
+    def ratio_to(self, peers: Sequence[Summary]) -> tuple[float, float, float]:
+        """Return this mean over the cheapest peer's, its standard error, and the same ratio before fees.
 
-        The delta method on the ratio of two means: the error of ``mean(a - r b) / mean(b)``.
+        The hedges are paired (the same times in every run); the error is the delta
+        method's on the ratio of two means, that of ``mean(a - r b) / mean(b)``. Before
+        fees, the peer is the one cheapest before fees.
         """
-        ratio = self.mean_bps / peer.mean_bps
-        residuals = [a - ratio * b for a, b in zip(self.values_bps, peer.values_bps, strict=True)]
-        error = statistics.stdev(residuals) / math.sqrt(len(residuals)) / peer.mean_bps
-        return ratio, error
+        best = min(peers, key=lambda peer: peer.mean_bps)
+        ratio = self.mean_bps / best.mean_bps
+        residuals = [a - ratio * b for a, b in zip(self.values_bps, best.values_bps, strict=True)]
+        error = statistics.stdev(residuals) / math.sqrt(len(residuals)) / best.mean_bps
+        return ratio, error, self.before_fees_bps / min(peer.before_fees_bps for peer in peers)
 
 
 def measure(events: Sequence[MarketEvent], strategies: Mapping[str, Strategy], spacing_ns: int
@@ -397,10 +400,7 @@ def _print_table(results: dict[tuple[str, float], Summary], names: Sequence[str]
     for fraction in FRACTIONS:
         print(f"  {fraction:.0%} of depth")
         for label, name, peers in comparisons:
-            best = min((results[p, fraction] for p in peers), key=lambda summary: summary.mean_bps)
-            ratio, error = results[name, fraction].ratio_to(best)
-            before = results[name, fraction].before_fees_bps / min(results[p, fraction].before_fees_bps
-                                                                    for p in peers)
+            ratio, error, before = results[name, fraction].ratio_to([results[p, fraction] for p in peers])
             print(f"    {label:<40} {ratio:.2f} +- {error:.2f} [{before:.2f}]")
 
 
@@ -415,8 +415,7 @@ def _print_what_if(recorded: dict[tuple[str, float], Summary],
         for fraction in FRACTIONS:
             peers = [results.get((name, fraction), recorded[name, fraction]) for name in SINGLE_VENUES]
             router_cost = results[ROUTER, fraction]
-            ratio, error = router_cost.ratio_to(min(peers, key=lambda summary: summary.mean_bps))
-            before = router_cost.before_fees_bps / min(p.before_fees_bps for p in peers)
+            ratio, error, before = router_cost.ratio_to(peers)
             cells += f"{f'{ratio:.2f} +- {error:.2f} [{before:.2f}]':>22}"
         depth_ratio = results[COINM_MARKET, FRACTIONS[-1]].coinm_depth_ratio
         print(f"{f'x{factor:g}':<14}{depth_ratio:>18.2f}{cells}")
